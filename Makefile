@@ -1,0 +1,62 @@
+# Concord: `make run` serves the dashboard on embedded defaults; `make test` runs the suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1:8000
+
+# System packages: Pango for WeasyPrint's PDFs, Chromium for browser tests, poppler for pdftoppm.
+RUN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core fonts-noto-core
+TEST_PACKAGES := $(RUN_PACKAGES) chromium poppler-utils
+
+.PHONY: install system-run system-test run test lint format bench bench-load clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c requirements.lock ".[dev]"
+	touch $@
+
+# Installs what is missing when we can (root with apt-get); otherwise says what to install.
+define apt_ensure
+	@missing=""; for pkg in $(1); do dpkg -s $$pkg >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing system packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "Please install these system packages:$$missing" >&2; exit 1; fi; \
+	fi
+endef
+
+system-run:
+	$(call apt_ensure,$(RUN_PACKAGES))
+
+system-test:
+	$(call apt_ensure,$(TEST_PACKAGES))
+
+run: install system-run
+	DEBUG=true $(BIN)/python manage.py migrate --no-input
+	DEBUG=true $(BIN)/python manage.py loaddata fixtures/seed.json
+	DEBUG=true $(BIN)/python manage.py ensure_local_admin
+	DEBUG=true $(BIN)/python manage.py runserver $(HOST)
+
+# Tests run against the real local PostgreSQL and Redis unless told otherwise.
+test: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/concord
+test: export CELERY_BROKER_URL ?= redis://127.0.0.1:6379/0
+test: export SECRET_KEY ?= test-only-secret-key
+test: install system-test
+	$(BIN)/ruff check .
+	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) var

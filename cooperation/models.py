@@ -1,0 +1,715 @@
+"""The domain of anti-trafficking cooperation: who met whom, what was pledged, what was counted.
+
+Every fact users browse is a `CitedRecord`: it is public or internal, keeps its
+change history, and rests on `Citation`s that quote a `Source` verbatim.
+"""
+
+import datetime
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from cooperation.dates import format_period, format_uncertain_date
+
+
+class Visibility(models.TextChoices):
+    PUBLIC = "public", _("Public")
+    INTERNAL = "internal", _("Internal")
+
+
+class DatePrecision(models.TextChoices):
+    DAY = "day", _("Exact day")
+    MONTH = "month", _("Month")
+    YEAR = "year", _("Year")
+    APPROXIMATE = "approximate", _("Approximate")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+class Inference(models.TextChoices):
+    STATED = "", _("Stated in the source")
+    YEAR = "year", _("Year inferred")
+    DATE = "date", _("Date inferred")
+
+
+class VisibleQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Records this user may read: everything when signed in, public records otherwise."""
+        if user is not None and user.is_authenticated:
+            return self
+        return self.filter(visibility=Visibility.PUBLIC)
+
+    def public(self):
+        return self.filter(visibility=Visibility.PUBLIC)
+
+
+class CitedRecord(models.Model):
+    """A fact users browse: public or internal, cited, with a change history."""
+
+    visibility = models.CharField(
+        _("visibility"),
+        max_length=8,
+        choices=Visibility.choices,
+        default=Visibility.PUBLIC,
+        db_index=True,
+        help_text=_("Anonymous visitors see public records only."),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    citations = GenericRelation("cooperation.Citation")
+    history = HistoricalRecords(inherit=True)
+
+    objects = VisibleQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_public(self) -> bool:
+        return self.visibility == Visibility.PUBLIC
+
+
+class UncertainDate(models.Model):
+    """A date that carries its precision and, when inferred, how."""
+
+    date = models.DateField(
+        _("date"),
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text=_(
+            "For month or year precision, the first day of that month or year. "
+            "Empty only when the date is unknown."
+        ),
+    )
+    date_precision = models.CharField(
+        _("date precision"), max_length=12, choices=DatePrecision.choices, default=DatePrecision.DAY
+    )
+    date_inferred = models.CharField(
+        _("inferred"), max_length=4, choices=Inference.choices, default=Inference.STATED, blank=True
+    )
+    date_note = models.CharField(
+        _("date note"),
+        max_length=500,
+        blank=True,
+        help_text=_("How the date was inferred, when the source does not state it in full."),
+    )
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def date_constraints(cls, prefix: str) -> list[models.CheckConstraint]:
+        return [
+            models.CheckConstraint(
+                condition=Q(date__isnull=True, date_precision=DatePrecision.UNKNOWN)
+                | (Q(date__isnull=False) & ~Q(date_precision=DatePrecision.UNKNOWN)),
+                name=f"{prefix}_date_matches_precision",
+                violation_error_message=_(
+                    "Date: give a date unless its precision is 'unknown', and none if it is."
+                ),
+            )
+        ]
+
+    @property
+    def date_display(self) -> str:
+        return format_uncertain_date(self.date, self.date_precision, self.date_inferred)
+
+
+class Topic(models.Model):
+    """A focus area of cooperation, such as human trafficking or border control."""
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    slug = models.SlugField(_("slug"), max_length=120, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("topic")
+        verbose_name_plural = _("topics")
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("cooperation:timeline") + f"?topic={self.slug}"
+
+
+class Source(models.Model):
+    """A document facts are taken from, stored in full so every passage can be checked."""
+
+    title = models.CharField(_("title"), max_length=300)
+    reference = models.CharField(
+        _("reference"),
+        max_length=200,
+        unique=True,
+        help_text=_("A stable reference to the document, such as its file name."),
+    )
+    publisher = models.CharField(
+        _("publisher"), max_length=200, blank=True, help_text=_("Blank when the document does not say.")
+    )
+    published_on = models.DateField(
+        _("published on"), null=True, blank=True, help_text=_("Blank when the document does not say.")
+    )
+    url = models.URLField(_("address"), blank=True)
+    text = models.TextField(_("full text"))
+    notes = models.TextField(
+        _("notes"), blank=True, help_text=_("What the document leaves out, and how the title was chosen.")
+    )
+    visibility = models.CharField(
+        _("visibility"),
+        max_length=8,
+        choices=Visibility.choices,
+        default=Visibility.PUBLIC,
+        db_index=True,
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    history = HistoricalRecords()
+
+    objects = VisibleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["title"]
+        verbose_name = _("source")
+        verbose_name_plural = _("sources")
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("cooperation:source-detail", args=[self.pk])
+
+
+class PartnerKind(models.TextChoices):
+    GOVERNMENT = "government", _("National government")
+    MINISTRY = "ministry", _("Ministry")
+    AGENCY = "agency", _("Government agency")
+    PROVINCIAL_ADMINISTRATION = "provincial", _("Provincial administration")
+    EMBASSY = "embassy", _("Embassy or foreign government")
+    INTERGOVERNMENTAL = "igo", _("Intergovernmental organisation")
+    REGIONAL_OFFICE = "regional_office", _("Regional office")
+    REGIONAL_BLOC = "regional_bloc", _("Regional bloc")
+    TASK_FORCE = "task_force", _("Task force")
+    STANDARD_SETTER = "standard_setter", _("Standard-setting body")
+    NGO = "ngo", _("Non-governmental organisation")
+    OTHER = "other", _("Other")
+
+
+class Partner(CitedRecord):
+    """An organisation or government, or a unit of one, that takes part in cooperation."""
+
+    name = models.CharField(_("name"), max_length=200)
+    short_name = models.CharField(_("short name"), max_length=60, blank=True)
+    slug = models.SlugField(_("slug"), max_length=120, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=PartnerKind.choices, db_index=True)
+    country = models.CharField(
+        _("country"),
+        max_length=2,
+        blank=True,
+        db_index=True,
+        help_text=_("ISO 3166-1 alpha-2 code; blank for international bodies."),
+    )
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="units",
+        verbose_name=_("part of"),
+    )
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("partner")
+        verbose_name_plural = _("partners")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(country="") | Q(country__regex=r"^[A-Z]{2}$"),
+                name="partner_country_is_iso_code",
+                violation_error_message=_("Country: use a two-letter ISO code such as KH."),
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("cooperation:partner-detail", args=[self.slug])
+
+    @property
+    def display_name(self) -> str:
+        return self.short_name or self.name
+
+    def clean(self):
+        if self.pk and self.parent_id == self.pk:
+            raise ValidationError({"parent": _("Part of: a partner cannot be part of itself.")})
+
+
+class Person(CitedRecord):
+    """Someone who speaks or acts for a partner, with their role as the source states it."""
+
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=120, unique=True)
+    partner = models.ForeignKey(
+        Partner, on_delete=models.PROTECT, related_name="people", verbose_name=_("partner")
+    )
+    role = models.CharField(_("role"), max_length=300, help_text=_("As the source states it."))
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("person")
+        verbose_name_plural = _("people")
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return self.partner.get_absolute_url() + f"#person-{self.slug}"
+
+
+class Meeting(CitedRecord, UncertainDate):
+    """A dated encounter between partners: who took part, what was discussed, what came of it."""
+
+    title = models.CharField(_("title"), max_length=300)
+    slug = models.SlugField(_("slug"), max_length=160, unique=True)
+    location = models.CharField(_("location"), max_length=200, blank=True)
+    partners = models.ManyToManyField(
+        Partner, related_name="meetings", verbose_name=_("partners")
+    )
+    participants = models.ManyToManyField(
+        Person, related_name="meetings", blank=True, verbose_name=_("participants")
+    )
+    topics = models.ManyToManyField(Topic, related_name="meetings", blank=True, verbose_name=_("topics"))
+    summary = models.TextField(_("what was discussed"))
+    outcome = models.TextField(_("what came of it"), blank=True)
+
+    class Meta:
+        ordering = [F("date").desc(nulls_last=True), "title"]
+        verbose_name = _("meeting")
+        verbose_name_plural = _("meetings")
+        constraints = UncertainDate.date_constraints("meeting")
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("cooperation:meeting-detail", args=[self.slug])
+
+
+class CommitmentStatus(models.TextChoices):
+    ANNOUNCED = "announced", _("Announced")
+    IN_PROGRESS = "in_progress", _("In progress")
+    FULFILLED = "fulfilled", _("Fulfilled")
+    STALLED = "stalled", _("Stalled")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+OPEN_COMMITMENT_STATUSES = [
+    CommitmentStatus.ANNOUNCED,
+    CommitmentStatus.IN_PROGRESS,
+    CommitmentStatus.STALLED,
+]
+
+
+class CommitmentKind(models.TextChoices):
+    PLEDGE = "pledge", _("Pledge")
+    INSTRUCTION = "instruction", _("Instruction")
+    UNDERTAKING = "undertaking", _("Work under way")
+
+
+class CommitmentQuerySet(VisibleQuerySet):
+    def open(self):
+        """Commitments not yet fulfilled or withdrawn."""
+        return self.filter(status__in=OPEN_COMMITMENT_STATUSES)
+
+    def overdue(self, today: datetime.date | None = None):
+        """Past their target date and not fulfilled."""
+        today = today or timezone.localdate()
+        return self.filter(target_date__lt=today).exclude(status=CommitmentStatus.FULFILLED)
+
+
+class Commitment(CitedRecord, UncertainDate):
+    """A pledge or instruction by a partner, often made at a meeting, and where it stands.
+
+    `status` mirrors the latest `CommitmentUpdate`; `services.commitment_add_update`
+    is the one place that changes it.
+    """
+
+    title = models.CharField(_("what"), max_length=300)
+    description = models.TextField(_("description"), blank=True)
+    kind = models.CharField(
+        _("kind"), max_length=12, choices=CommitmentKind.choices, default=CommitmentKind.PLEDGE
+    )
+    made_by = models.ForeignKey(
+        Partner, on_delete=models.PROTECT, related_name="commitments_made", verbose_name=_("by")
+    )
+    made_by_person = models.ForeignKey(
+        Person,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="commitments",
+        verbose_name=_("voiced by"),
+    )
+    made_to = models.ManyToManyField(
+        Partner, related_name="commitments_received", blank=True, verbose_name=_("to")
+    )
+    meeting = models.ForeignKey(
+        Meeting,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="commitments",
+        verbose_name=_("made at"),
+    )
+    topics = models.ManyToManyField(
+        Topic, related_name="commitments", blank=True, verbose_name=_("topics")
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=12,
+        choices=CommitmentStatus.choices,
+        default=CommitmentStatus.ANNOUNCED,
+        db_index=True,
+    )
+    target_date = models.DateField(_("target date"), null=True, blank=True, db_index=True)
+
+    objects = CommitmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = [F("date").desc(nulls_last=True), "title"]
+        verbose_name = _("commitment")
+        verbose_name_plural = _("commitments")
+        constraints = UncertainDate.date_constraints("commitment")
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("cooperation:commitment-detail", args=[self.pk])
+
+    def is_overdue(self, today: datetime.date | None = None) -> bool:
+        today = today or timezone.localdate()
+        return bool(
+            self.target_date
+            and self.target_date < today
+            and self.status != CommitmentStatus.FULFILLED
+        )
+
+
+class CommitmentUpdate(UncertainDate):
+    """One dated entry in a commitment's status history; entries are only ever added."""
+
+    commitment = models.ForeignKey(
+        Commitment, on_delete=models.CASCADE, related_name="updates", verbose_name=_("commitment")
+    )
+    status = models.CharField(_("status"), max_length=12, choices=CommitmentStatus.choices)
+    note = models.TextField(_("note"), blank=True)
+    source = models.ForeignKey(
+        Source,
+        on_delete=models.PROTECT,
+        related_name="commitment_updates",
+        verbose_name=_("source"),
+    )
+    passage = models.TextField(_("passage"), help_text=_("The source's words, verbatim."))
+    recorded_at = models.DateTimeField(_("recorded"), default=timezone.now, db_index=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = [F("date").asc(nulls_first=True), "recorded_at", "pk"]
+        verbose_name = _("commitment update")
+        verbose_name_plural = _("commitment updates")
+        constraints = UncertainDate.date_constraints("commitmentupdate")
+
+    def __str__(self):
+        return f"{self.get_status_display()} — {self.date_display}"
+
+    def clean(self):
+        check_passage_in_source(self.source, self.passage)
+
+
+class ComplaintCount(CitedRecord):
+    """Trafficking complaints received by a partner over a period."""
+
+    received_by = models.ForeignKey(
+        Partner,
+        on_delete=models.PROTECT,
+        related_name="complaint_counts",
+        verbose_name=_("received by"),
+    )
+    period_start = models.DateField(_("period start"), db_index=True)
+    period_end = models.DateField(_("period end"), db_index=True)
+    period_inferred = models.CharField(
+        _("inferred"), max_length=4, choices=Inference.choices, default=Inference.STATED, blank=True
+    )
+    period_note = models.CharField(
+        _("period note"),
+        max_length=500,
+        blank=True,
+        help_text=_("How the period was inferred, when the source does not state it in full."),
+    )
+    count = models.PositiveIntegerField(_("complaints"))
+    approximate = models.BooleanField(
+        _("count is approximate"), default=False, help_text=_("The source gives a rough figure.")
+    )
+    origin = models.TextField(_("where they came from"), blank=True)
+    verified_share = models.DecimalField(
+        _("share found true"),
+        max_digits=4,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        help_text=_("Between 0 and 1, after investigation; blank when not known."),
+    )
+    verified_share_approximate = models.BooleanField(_("share is approximate"), default=False)
+    meeting = models.ForeignKey(
+        Meeting,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="complaint_counts",
+        verbose_name=_("reported at"),
+    )
+
+    class Meta:
+        ordering = ["-period_end", "-period_start"]
+        verbose_name = _("complaint count")
+        verbose_name_plural = _("complaint counts")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(count__gte=0),
+                name="complaintcount_count_not_negative",
+                violation_error_message=_("Complaints: a count cannot be negative."),
+            ),
+            models.CheckConstraint(
+                condition=Q(period_end__gte=F("period_start")),
+                name="complaintcount_period_ordered",
+                violation_error_message=_("Period end: a period cannot end before it starts."),
+            ),
+            models.CheckConstraint(
+                condition=Q(verified_share__gte=0, verified_share__lte=1)
+                | Q(verified_share__isnull=True),
+                name="complaintcount_share_is_fraction",
+                violation_error_message=_("Share found true: give a fraction between 0 and 1."),
+            ),
+        ]
+
+    def __str__(self):
+        return gettext("%(count)s complaints, %(period)s") % {
+            "count": self.count,
+            "period": self.period_display,
+        }
+
+    def get_absolute_url(self):
+        return reverse("cooperation:complaintcount-detail", args=[self.pk])
+
+    @property
+    def period_display(self) -> str:
+        return format_period(self.period_start, self.period_end, self.period_inferred)
+
+    @property
+    def verified_count(self) -> int | None:
+        """Complaints found true, rounded; None when the share is unknown."""
+        if self.verified_share is None:
+            return None
+        return round(self.count * self.verified_share)
+
+
+class MilestoneKind(models.TextChoices):
+    RECOGNITION = "recognition", _("Recognition")
+    LISTING = "listing", _("Listing")
+    DELISTING = "delisting", _("Delisting")
+    PLAN = "plan", _("Plan adopted")
+    CONVENTION = "convention", _("Convention adopted")
+    OPERATION = "operation", _("Operation")
+    ELECTION = "election", _("Election")
+    OTHER = "other", _("Other")
+
+
+class Milestone(CitedRecord, UncertainDate):
+    """A dated event that is not a meeting: a recognition, a listing, an adopted plan, an operation."""
+
+    title = models.CharField(_("title"), max_length=300)
+    slug = models.SlugField(_("slug"), max_length=160, unique=True)
+    kind = models.CharField(_("kind"), max_length=12, choices=MilestoneKind.choices, db_index=True)
+    description = models.TextField(_("description"), blank=True)
+    partners = models.ManyToManyField(
+        Partner, related_name="milestones", blank=True, verbose_name=_("partners")
+    )
+    topics = models.ManyToManyField(Topic, related_name="milestones", blank=True, verbose_name=_("topics"))
+
+    class Meta:
+        ordering = [F("date").desc(nulls_last=True), "title"]
+        verbose_name = _("milestone")
+        verbose_name_plural = _("milestones")
+        constraints = UncertainDate.date_constraints("milestone")
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("cooperation:milestone-detail", args=[self.slug])
+
+
+def check_passage_in_source(source: Source | None, passage: str) -> None:
+    """Refuse a passage that is not, word for word, in its source's text."""
+    if source is None or not passage:
+        return
+    if " ".join(passage.split()) not in " ".join(source.text.split()):
+        raise ValidationError(
+            {"passage": _("Passage: these words do not appear verbatim in the source.")}
+        )
+
+
+CITABLE_MODELS = ("partner", "person", "meeting", "commitment", "complaintcount", "milestone")
+
+
+class Citation(models.Model):
+    """A verbatim passage of a source that supports one record; a quote when someone said it."""
+
+    source = models.ForeignKey(
+        Source, on_delete=models.PROTECT, related_name="citations", verbose_name=_("source")
+    )
+    passage = models.TextField(_("passage"), help_text=_("The source's words, verbatim."))
+    quoted_person = models.ForeignKey(
+        Person,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="quotes",
+        verbose_name=_("quote by"),
+        help_text=_("Set when the passage is a direct quote, to the person who said it."),
+    )
+    content_type = models.ForeignKey(
+        ContentType,
+        on_delete=models.PROTECT,
+        limit_choices_to={"app_label": "cooperation", "model__in": CITABLE_MODELS},
+        verbose_name=_("record type"),
+    )
+    object_id = models.PositiveBigIntegerField(_("record id"))
+    record = GenericForeignKey("content_type", "object_id")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["source", "pk"]
+        verbose_name = _("citation")
+        verbose_name_plural = _("citations")
+        indexes = [
+            # Serves "the citations of this record" on every detail page.
+            models.Index(fields=["content_type", "object_id"], name="citation_record_idx"),
+        ]
+
+    def __str__(self):
+        excerpt = self.passage if len(self.passage) <= 80 else self.passage[:77] + "…"
+        return f"“{excerpt}” — {self.source}"
+
+    def clean(self):
+        check_passage_in_source(getattr(self, "source", None), self.passage)
+
+    @property
+    def is_quote(self) -> bool:
+        return self.quoted_person_id is not None
+
+
+class ReportKind(models.TextChoices):
+    MONTHLY = "monthly", _("Monthly report")
+    PERIOD = "period", _("Custom period")
+    DOSSIER = "dossier", _("Partner dossier")
+
+
+class ReportStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    READY = "ready", _("Ready")
+    FAILED = "failed", _("Failed")
+
+
+class Report(models.Model):
+    """A generated PDF report for a period, optionally about one partner, for one audience."""
+
+    kind = models.CharField(_("kind"), max_length=10, choices=ReportKind.choices)
+    period_start = models.DateField(_("period start"))
+    period_end = models.DateField(_("period end"))
+    partner = models.ForeignKey(
+        Partner,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reports",
+        verbose_name=_("partner"),
+    )
+    audience = models.CharField(
+        _("audience"), max_length=8, choices=Visibility.choices, default=Visibility.PUBLIC
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=8,
+        choices=ReportStatus.choices,
+        default=ReportStatus.QUEUED,
+        db_index=True,
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="reports",
+        verbose_name=_("requested by"),
+    )
+    created_at = models.DateTimeField(_("asked for"), auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    file = models.FileField(_("file"), upload_to="reports/%Y/%m/", blank=True)
+    size = models.PositiveBigIntegerField(_("size in bytes"), null=True, blank=True)
+    page_count = models.PositiveIntegerField(_("pages"), null=True, blank=True)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
+    parameters = models.JSONField(_("parameters"), default=dict, blank=True)
+    data_hash = models.CharField(
+        _("data hash"),
+        max_length=64,
+        blank=True,
+        help_text=_("SHA-256 of the records the report was built from."),
+    )
+    error = models.TextField(_("error"), blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("report")
+        verbose_name_plural = _("reports")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(period_end__gte=F("period_start")),
+                name="report_period_ordered",
+                violation_error_message=_("Period end: a period cannot end before it starts."),
+            ),
+            # Two partial constraints because NULL partners never collide in a plain one.
+            models.UniqueConstraint(
+                fields=["kind", "period_start", "period_end", "audience"],
+                condition=Q(partner__isnull=True),
+                name="report_unique_without_partner",
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "period_start", "period_end", "audience", "partner"],
+                condition=Q(partner__isnull=False),
+                name="report_unique_with_partner",
+            ),
+        ]
+
+    def __str__(self):
+        subject = f" — {self.partner}" if self.partner_id else ""
+        return f"{self.get_kind_display()}{subject}, {format_period(self.period_start, self.period_end)}"
+
+    def get_absolute_url(self):
+        return reverse("cooperation:report-detail", args=[self.pk])

@@ -1,0 +1,114 @@
+"""Factories for test data; `fixtures/` holds the seed users see, not test scaffolding."""
+
+import datetime
+
+import factory
+from django.contrib.auth import get_user_model
+
+from cooperation import models
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ["username"]
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    password = factory.PostGenerationMethodCall("set_password", "correct horse battery staple")
+
+
+class SourceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Source
+
+    title = factory.Sequence(lambda n: f"Source document {n}")
+    reference = factory.Sequence(lambda n: f"source-{n}.txt")
+    text = factory.LazyAttribute(lambda o: f"{o.title}. The ministry met its partners and agreed.")
+
+
+class TopicFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Topic
+        django_get_or_create = ["slug"]
+
+    name = factory.Sequence(lambda n: f"Topic {n}")
+    slug = factory.Sequence(lambda n: f"topic-{n}")
+
+
+class PartnerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Partner
+
+    name = factory.Sequence(lambda n: f"Partner {n}")
+    slug = factory.Sequence(lambda n: f"partner-{n}")
+    kind = models.PartnerKind.MINISTRY
+    country = "KH"
+
+
+class PersonFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Person
+
+    name = factory.Sequence(lambda n: f"Person {n}")
+    slug = factory.Sequence(lambda n: f"person-{n}")
+    partner = factory.SubFactory(PartnerFactory)
+    role = "Spokesperson"
+
+
+class MeetingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Meeting
+        skip_postgeneration_save = True
+
+    title = factory.Sequence(lambda n: f"Meeting {n}")
+    slug = factory.Sequence(lambda n: f"meeting-{n}")
+    date = factory.Sequence(lambda n: datetime.date(2022, 1, 1) + datetime.timedelta(days=n % 700))
+    summary = "They discussed cooperation."
+
+    @factory.post_generation
+    def partners(self, create, extracted, **kwargs):
+        if create:
+            self.partners.set(extracted if extracted is not None else [PartnerFactory()])
+
+    @factory.post_generation
+    def topics(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.topics.set(extracted)
+
+
+class CommitmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Commitment
+
+    title = factory.Sequence(lambda n: f"Commitment {n}")
+    made_by = factory.SubFactory(PartnerFactory)
+    date = datetime.date(2022, 11, 1)
+
+
+class ComplaintCountFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.ComplaintCount
+
+    received_by = factory.SubFactory(PartnerFactory)
+    period_start = datetime.date(2022, 8, 18)
+    period_end = datetime.date(2022, 9, 18)
+    count = 10
+
+
+class MilestoneFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Milestone
+
+    title = factory.Sequence(lambda n: f"Milestone {n}")
+    slug = factory.Sequence(lambda n: f"milestone-{n}")
+    kind = models.MilestoneKind.OPERATION
+    date = datetime.date(2022, 10, 1)
+
+
+class CitationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Citation
+
+    source = factory.SubFactory(SourceFactory)
+    passage = factory.LazyAttribute(lambda o: o.source.text.split(".")[0])
+    record = factory.SubFactory(MeetingFactory)
