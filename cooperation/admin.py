@@ -125,7 +125,10 @@ class MeetingAdmin(RecordAdmin):
     fieldsets = [
         (None, {"fields": ["title", "slug", "visibility", "location"]}),
         (_("When"), {"fields": [DATE_FIELDS]}),
-        (_("Who and what"), {"fields": ["partners", "participants", "topics", "summary", "outcome"]}),
+        (
+            _("Who and what"),
+            {"fields": ["partners", "participants", "topics", "summary", "outcome"]},
+        ),
         (_("Record"), {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
     ]
 
@@ -160,7 +163,14 @@ class CommitmentAdmin(RecordAdmin):
 
 @admin.register(ComplaintCount)
 class ComplaintCountAdmin(RecordAdmin):
-    list_display = ["received_by", "period_start", "period_end", "count", "verified_share", "visibility"]
+    list_display = [
+        "received_by",
+        "period_start",
+        "period_end",
+        "count",
+        "verified_share",
+        "visibility",
+    ]
     list_filter = ["visibility", "approximate", "received_by"]
     search_fields = ["origin", "received_by__name", "period_note"]
     autocomplete_fields = ["received_by", "meeting"]
@@ -189,12 +199,31 @@ class CitationAdmin(SimpleHistoryAdmin):
 
 @admin.register(Report)
 class ReportAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "kind", "audience", "status", "created_at", "finished_at", "page_count"]
+    list_display = [
+        "__str__",
+        "kind",
+        "audience",
+        "status",
+        "created_at",
+        "finished_at",
+        "page_count",
+    ]
     list_filter = ["kind", "audience", "status"]
     search_fields = ["partner__name", "error"]
     date_hierarchy = "created_at"
     autocomplete_fields = ["partner"]
     readonly_fields = [
-        "status", "requested_by", "created_at", "started_at", "finished_at", "file", "size",
-        "page_count", "sha256", "parameters", "data_hash", "error", "attempts",
+        "status",
+        "requested_by",
+        "created_at",
+        "started_at",
+        "finished_at",
+        "file",
+        "size",
+        "page_count",
+        "sha256",
+        "parameters",
+        "data_hash",
+        "error",
+        "attempts",
     ]

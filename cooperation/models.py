@@ -155,15 +155,23 @@ class Source(models.Model):
         help_text=_("A stable reference to the document, such as its file name."),
     )
     publisher = models.CharField(
-        _("publisher"), max_length=200, blank=True, help_text=_("Blank when the document does not say.")
+        _("publisher"),
+        max_length=200,
+        blank=True,
+        help_text=_("Blank when the document does not say."),
     )
     published_on = models.DateField(
-        _("published on"), null=True, blank=True, help_text=_("Blank when the document does not say.")
+        _("published on"),
+        null=True,
+        blank=True,
+        help_text=_("Blank when the document does not say."),
     )
     url = models.URLField(_("address"), blank=True)
     text = models.TextField(_("full text"))
     notes = models.TextField(
-        _("notes"), blank=True, help_text=_("What the document leaves out, and how the title was chosen.")
+        _("notes"),
+        blank=True,
+        help_text=_("What the document leaves out, and how the title was chosen."),
     )
     visibility = models.CharField(
         _("visibility"),
@@ -284,13 +292,13 @@ class Meeting(CitedRecord, UncertainDate):
     title = models.CharField(_("title"), max_length=300)
     slug = models.SlugField(_("slug"), max_length=160, unique=True)
     location = models.CharField(_("location"), max_length=200, blank=True)
-    partners = models.ManyToManyField(
-        Partner, related_name="meetings", verbose_name=_("partners")
-    )
+    partners = models.ManyToManyField(Partner, related_name="meetings", verbose_name=_("partners"))
     participants = models.ManyToManyField(
         Person, related_name="meetings", blank=True, verbose_name=_("participants")
     )
-    topics = models.ManyToManyField(Topic, related_name="meetings", blank=True, verbose_name=_("topics"))
+    topics = models.ManyToManyField(
+        Topic, related_name="meetings", blank=True, verbose_name=_("topics")
+    )
     summary = models.TextField(_("what was discussed"))
     outcome = models.TextField(_("what came of it"), blank=True)
 
@@ -547,7 +555,9 @@ class Milestone(CitedRecord, UncertainDate):
     partners = models.ManyToManyField(
         Partner, related_name="milestones", blank=True, verbose_name=_("partners")
     )
-    topics = models.ManyToManyField(Topic, related_name="milestones", blank=True, verbose_name=_("topics"))
+    topics = models.ManyToManyField(
+        Topic, related_name="milestones", blank=True, verbose_name=_("topics")
+    )
 
     class Meta:
         ordering = [F("date").desc(nulls_last=True), "title"]

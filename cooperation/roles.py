@@ -7,8 +7,16 @@ EDITOR = "Editor"
 ADMINISTRATOR = "Administrator"
 
 RECORD_MODELS = [
-    "partner", "person", "topic", "meeting", "commitment", "commitmentupdate",
-    "complaintcount", "milestone", "source", "citation",
+    "partner",
+    "person",
+    "topic",
+    "meeting",
+    "commitment",
+    "commitmentupdate",
+    "complaintcount",
+    "milestone",
+    "source",
+    "citation",
 ]
 
 
@@ -26,8 +34,10 @@ def role_permissions(permission_model=Permission) -> dict[str, list]:
         )
 
     viewer = codenames("cooperation", RECORD_MODELS + ["report"], ["view"])
-    editor = viewer + codenames("cooperation", RECORD_MODELS, ["add", "change"]) + codenames(
-        "cooperation", ["report"], ["add"]
+    editor = (
+        viewer
+        + codenames("cooperation", RECORD_MODELS, ["add", "change"])
+        + codenames("cooperation", ["report"], ["add"])
     )
     administrator = list(
         perms.filter(content_type__app_label__in=["cooperation", "auth", "django_celery_beat"])

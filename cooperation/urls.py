@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from cooperation import views
 
@@ -6,4 +6,5 @@ app_name = "cooperation"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("reports/", include("cooperation.reports.urls")),
 ]

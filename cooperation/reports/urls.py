@@ -1,0 +1,3 @@
+"""Report pages, included under /reports/ in the cooperation namespace."""
+
+urlpatterns = []
