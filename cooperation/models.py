@@ -678,6 +678,12 @@ class Report(models.Model):
         verbose_name=_("requested by"),
     )
     created_at = models.DateTimeField(_("asked for"), auto_now_add=True, db_index=True)
+    queued_at = models.DateTimeField(
+        _("queued"),
+        null=True,
+        blank=True,
+        help_text=_("When it was last put in the queue; a report queued too long is sent again."),
+    )
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     file = models.FileField(_("file"), upload_to="reports/%Y/%m/", blank=True)
