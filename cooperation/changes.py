@@ -1,0 +1,252 @@
+"""`/changes/`: the latest changes across every record, for signed-in users.
+
+One row per historical record (django-simple-history): when, who, what happened, to which
+record, and which fields changed from what to what. The list is one UNION query over every
+history table, filtered in each branch; the details of a page cost two queries per kind of
+record on it, however many rows it has.
+"""
+
+import django_filters
+import django_tables2 as tables
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.db.models import CharField, F, Value
+from django.shortcuts import render
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template
+from django.urls import NoReverseMatch
+from django.utils.html import format_html, format_html_join
+from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
+
+from cooperation.models import Citation
+
+PER_PAGE = 50
+VALUE_LENGTH = 80
+
+ACTIONS = {"+": _("Created"), "~": _("Changed"), "-": _("Deleted")}
+
+# Models whose public page URL can be built from the record's own fields, without a query.
+LINKED_MODELS = {"partner", "meeting", "commitment", "complaintcount", "milestone", "source"}
+
+
+def tracked_models() -> list:
+    """Every cooperation model that keeps a django-simple-history history, by verbose name."""
+    found = [
+        model
+        for model in apps.get_app_config("cooperation").get_models()
+        if getattr(model._meta, "simple_history_manager_attribute", None)
+    ]
+    return sorted(found, key=lambda model: str(model._meta.verbose_name))
+
+
+def history_model(model):
+    return getattr(model, model._meta.simple_history_manager_attribute).model
+
+
+class ChangeFilterSet(django_filters.FilterSet):
+    """Filters the change list by who made the change, the kind of record, and when."""
+
+    user = django_filters.ModelChoiceFilter(
+        label=_("By"),
+        queryset=get_user_model().objects.order_by("username"),
+        empty_label=_("Anyone"),
+        method="filter_noop",
+    )
+    model = django_filters.ChoiceFilter(
+        label=_("Record type"), choices=[], empty_label=_("Any"), method="filter_noop"
+    )
+    since = django_filters.DateFilter(
+        label=_("From"),
+        method="filter_noop",
+        widget=django_filters.widgets.forms.DateInput(attrs={"type": "date"}),
+    )
+    until = django_filters.DateFilter(
+        label=_("Until"),
+        method="filter_noop",
+        widget=django_filters.widgets.forms.DateInput(attrs={"type": "date"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.filters["model"].extra["choices"] = [
+            (model._meta.model_name, capfirst(model._meta.verbose_name))
+            for model in tracked_models()
+        ]
+
+    def filter_noop(self, queryset, name, value):
+        return queryset
+
+    def filter_queryset(self, queryset):
+        """Build the UNION of every history table the filters allow, newest first."""
+        data = self.form.cleaned_data if self.form.is_valid() else {}
+        branches = []
+        for model in tracked_models():
+            if data.get("model") and data["model"] != model._meta.model_name:
+                continue
+            rows = history_model(model).objects.order_by()
+            if data.get("user"):
+                rows = rows.filter(history_user=data["user"])
+            if data.get("since"):
+                rows = rows.filter(history_date__date__gte=data["since"])
+            if data.get("until"):
+                rows = rows.filter(history_date__date__lte=data["until"])
+            branches.append(
+                rows.annotate(
+                    model=Value(model._meta.model_name, output_field=CharField()),
+                    user_name=F("history_user__username"),
+                ).values("history_id", "history_date", "history_type", "id", "model", "user_name")
+            )
+        if not branches:
+            return queryset.none()
+        first, *rest = branches
+        return first.union(*rest, all=True).order_by("-history_date", "-history_id")
+
+
+class ChangeTable(tables.Table):
+    """The change list: one row per historical record."""
+
+    history_date = tables.DateTimeColumn(verbose_name=_("When"), format="j M Y, H:i")
+    user_name = tables.Column(verbose_name=_("By"), default=_("(system)"))
+    history_type = tables.Column(verbose_name=_("Action"))
+    model = tables.Column(verbose_name=_("Record type"))
+    record = tables.Column(verbose_name=_("Record"), empty_values=(), accessor="history_id")
+    changes = tables.Column(verbose_name=_("What changed"), empty_values=(), accessor="id")
+
+    class Meta:
+        orderable = False
+        attrs = {"class": "table changes"}
+        empty_text = _("No changes match these filters.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.details = {}
+        self.diffs = {}
+        self.verbose_names = {
+            model._meta.model_name: capfirst(model._meta.verbose_name) for model in tracked_models()
+        }
+
+    def render_history_type(self, value):
+        return ACTIONS.get(value, value)
+
+    def render_model(self, value):
+        return self.verbose_names.get(value, value)
+
+    def render_record(self, record):
+        label, url = self.details.get((record["model"], record["history_id"]), ("", None))
+        if url:
+            return format_html('<a href="{}">{}</a>', url, label)
+        return label or "—"
+
+    def render_changes(self, record):
+        if record["history_type"] != "~":
+            return "—"
+        diff = self.diffs.get((record["model"], record["history_id"]))
+        if not diff:
+            return _("No field changed")
+        return format_html(
+            '<ul class="diff">{}</ul>',
+            format_html_join(
+                "",
+                '<li><span class="field">{}</span> <del>{}</del> → <ins>{}</ins></li>',
+                diff,
+            ),
+        )
+
+    def load_details(self) -> None:
+        """Labels, links and field changes for the rows on the current page."""
+        wanted = {}
+        for row in self.page.object_list:
+            wanted.setdefault(row.record["model"], set()).add(row.record["history_id"])
+        for model in tracked_models():
+            ids = wanted.get(model._meta.model_name)
+            if not ids:
+                continue
+            self._load_model_details(model, ids)
+
+    def _load_model_details(self, model, history_ids) -> None:
+        history = history_model(model)
+        name = model._meta.model_name
+        object_ids = history.objects.filter(history_id__in=history_ids).values("id")
+        # The version before each one on the page: walk each record's versions in order.
+        previous_of = {}
+        last_seen = {}
+        for history_id, object_id in (
+            history.objects.filter(id__in=object_ids)
+            .order_by("history_date", "history_id")
+            .values_list("history_id", "id")
+        ):
+            if history_id in history_ids:
+                previous_of[history_id] = last_seen.get(object_id)
+            last_seen[object_id] = history_id
+        needed = set(history_ids) | {pk for pk in previous_of.values() if pk}
+        versions = {v.history_id: v for v in history.objects.filter(history_id__in=needed)}
+        for history_id in history_ids:
+            version = versions.get(history_id)
+            if version is None:
+                continue
+            key = (name, history_id)
+            self.details[key] = (record_label(version), record_url(version, name))
+            before = versions.get(previous_of.get(history_id))
+            if before is not None and version.history_type == "~":
+                self.diffs[key] = field_changes(version, before)
+
+
+def record_label(version) -> str:
+    """A name for the record as it was, built from its own fields (no query)."""
+    for field in ("title", "name"):
+        value = getattr(version, field, None)
+        if value:
+            return value
+    if version.instance_type is Citation:
+        passage = version.passage
+        return "“" + (passage if len(passage) <= 60 else passage[:59] + "…") + "”"
+    try:
+        return str(version.instance)
+    except Exception:  # a __str__ that needs a related row that is gone
+        return f"#{version.id}"
+
+
+def record_url(version, model_name) -> str | None:
+    if version.history_type == "-" or model_name not in LINKED_MODELS:
+        return None
+    try:
+        return version.instance.get_absolute_url()
+    except NoReverseMatch:
+        return None
+
+
+def _short(value) -> str:
+    text = "" if value is None else str(value)
+    return text if len(text) <= VALUE_LENGTH else text[: VALUE_LENGTH - 1] + "…"
+
+
+def field_changes(version, before) -> list[tuple[str, str, str]]:
+    """(field, old, new) for each field this version changed."""
+    delta = version.diff_against(before, excluded_fields=["updated_at"])
+    rows = []
+    for change in delta.changes:
+        field = version.instance_type._meta.get_field(change.field)
+        rows.append((capfirst(field.verbose_name), _short(change.old), _short(change.new)))
+    return rows
+
+
+@login_required
+def change_list(request):
+    """The latest changes across all records, filterable by user, record type and date."""
+    first_history = history_model(tracked_models()[0])
+    filterset = ChangeFilterSet(request.GET or None, queryset=first_history.objects.none())
+    rows = filterset.qs if filterset.is_bound else filterset.filter_queryset(None)
+    table = ChangeTable(rows)
+    try:
+        get_template(table.template_name)
+    except TemplateDoesNotExist:
+        table.template_name = "django_tables2/table.html"
+    tables.RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+    table.load_details()
+    return render(
+        request,
+        "cooperation/changes_list.html",
+        {"filter": filterset, "table": table},
+    )
