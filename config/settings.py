@@ -121,7 +121,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": BASE_DIR / "var" / "concord.sqlite3",
+            "NAME": env_str("SQLITE_PATH", str(BASE_DIR / "var" / "concord.sqlite3")),
         }
     }
 
@@ -239,10 +239,10 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # Sign-in throttling (django-axes): a username is locked for a cool-off period after repeated
-# failures, whichever address they come from.
+# failures, whichever address they come from; so is an address, whichever usernames it tries.
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = env_int("LOGIN_COOLOFF_MINUTES", 15) / 60
-AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "cooperation.access_log.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "cooperation.access_log.client_ip"
