@@ -50,6 +50,18 @@ test: install system-test
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest
 
+# Benchmarks fill a database of their own: national scale divided by BENCH_DIVIDE.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/concord_bench
+BENCH_DIVIDE ?= 10
+bench: export DATABASE_URL = $(BENCH_DATABASE_URL)
+bench: export SECRET_KEY ?= bench-only-secret-key
+bench: export CELERY_BROKER_URL =
+bench: install system-run
+	psql "$(BENCH_DATABASE_URL:/concord_bench=/postgres)" -qc "DROP DATABASE IF EXISTS concord_bench" -c "CREATE DATABASE concord_bench"
+	$(BIN)/python manage.py migrate --no-input -v0
+	$(BIN)/python manage.py loaddata -v0 fixtures/seed.json
+	$(BIN)/python manage.py bench_pages --divide $(BENCH_DIVIDE)
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
