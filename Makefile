@@ -38,6 +38,7 @@ system-test:
 run: install system-run
 	DEBUG=true $(BIN)/python manage.py migrate --no-input
 	DEBUG=true $(BIN)/python manage.py loaddata fixtures/seed.json
+	DEBUG=true $(BIN)/python manage.py populate_history --auto
 	DEBUG=true $(BIN)/python manage.py ensure_local_admin
 	DEBUG=true $(BIN)/python manage.py runserver $(HOST)
 
