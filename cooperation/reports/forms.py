@@ -1,0 +1,118 @@
+"""The form that asks for a report; the generate_report command validates through it too."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from cooperation.models import Partner, Visibility
+from cooperation.reports import services
+from cooperation.reports.periods import Period, month_parse
+
+
+class ReportRequestForm(forms.Form):
+    month = forms.CharField(
+        label=_("Month"),
+        required=False,
+        max_length=7,
+        help_text=_("As YYYY-MM, such as 2022-11. Or give a start and an end instead."),
+        widget=forms.TextInput(attrs={"type": "month", "placeholder": "2022-11"}),
+    )
+    period_start = forms.DateField(
+        label=_("From"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": _("From: enter a real date, as YYYY-MM-DD.")},
+    )
+    period_end = forms.DateField(
+        label=_("To"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": _("To: enter a real date, as YYYY-MM-DD.")},
+    )
+    partner = forms.ModelChoiceField(
+        label=_("Partner"),
+        queryset=Partner.objects.all(),
+        to_field_name="slug",
+        required=False,
+        empty_label=_("All partners"),
+        help_text=_(
+            "Choose a partner for its dossier; without a period, the dossier covers its whole record."
+        ),
+        error_messages={"invalid_choice": _("Partner: there is no partner “%(value)s”.")},
+    )
+    audience = forms.ChoiceField(
+        label=_("Audience"),
+        choices=Visibility.choices,
+        initial=Visibility.PUBLIC,
+        help_text=_("A public report contains public records only."),
+    )
+    rebuild = forms.BooleanField(
+        label=_("Build it again even if it exists"),
+        required=False,
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        month = (cleaned.get("month") or "").strip()
+        start, end = cleaned.get("period_start"), cleaned.get("period_end")
+        if self.errors:
+            return cleaned
+        period = None
+        if month and (start or end):
+            raise ValidationError(
+                _("Period: give either a month or a start and an end, not both."), code="both"
+            )
+        if month:
+            try:
+                period = month_parse(month)
+            except ValidationError as error:
+                self.add_error("month", error)
+                return cleaned
+        elif start or end:
+            if not (start and end):
+                raise ValidationError(
+                    _("Period: give both a start and an end."), code="half_period"
+                )
+            try:
+                period = Period(start, end)
+            except ValidationError as error:
+                self.add_error("period_end", error)
+                return cleaned
+        elif cleaned.get("partner") is None:
+            raise ValidationError(
+                _(
+                    "Period: give a month, or a start and an end (only a partner dossier may go without)."
+                ),
+                code="no_period",
+            )
+        partner = cleaned.get("partner")
+        if (
+            partner is not None
+            and cleaned.get("audience") == Visibility.PUBLIC
+            and not partner.is_public
+        ):
+            self.add_error(
+                "partner",
+                _("Partner: %(name)s is internal, so a public report cannot be about it.")
+                % {"name": partner.name},
+            )
+        cleaned["period"] = period
+        return cleaned
+
+    def save(self, *, requested_by=None):
+        """Ask for the report the form describes; returns it and whether a build was queued."""
+        data = self.cleaned_data
+        if data["period"] is None:
+            return services.report_request_dossier(
+                partner=data["partner"],
+                audience=data["audience"],
+                requested_by=requested_by,
+                rebuild=data["rebuild"],
+            )
+        return services.report_request(
+            period=data["period"],
+            audience=data["audience"],
+            partner=data["partner"],
+            requested_by=requested_by,
+            rebuild=data["rebuild"],
+        )

@@ -1,0 +1,87 @@
+"""Periods a report covers, and how an uncertain date sits within one."""
+
+import calendar
+import datetime
+import re
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.utils import formats
+from django.utils.translation import gettext as _
+
+MONTH_PATTERN = re.compile(r"^(\d{4})-(\d{1,2})$")
+
+
+@dataclass(frozen=True)
+class Period:
+    """An inclusive range of days."""
+
+    start: datetime.date
+    end: datetime.date
+
+    def __post_init__(self):
+        if self.end < self.start:
+            raise ValidationError(
+                _("Period end: the period cannot end (%(end)s) before it starts (%(start)s).")
+                % {"end": self.end.isoformat(), "start": self.start.isoformat()},
+                code="period_reversed",
+            )
+
+    @property
+    def is_calendar_month(self) -> bool:
+        return self.start.day == 1 and self.end == month_end(self.start)
+
+    def contains(self, start: datetime.date, end: datetime.date) -> bool:
+        return self.start <= start and end <= self.end
+
+    def overlaps(self, start: datetime.date, end: datetime.date) -> bool:
+        return start <= self.end and self.start <= end
+
+    def label(self) -> str:
+        if self.is_calendar_month:
+            return formats.date_format(self.start, "F Y")
+        return _("%(start)s to %(end)s") % {
+            "start": formats.date_format(self.start, "j F Y"),
+            "end": formats.date_format(self.end, "j F Y"),
+        }
+
+
+def month_end(day: datetime.date) -> datetime.date:
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
+def month_parse(value: str) -> Period:
+    """'2022-11' → the whole of November 2022; anything else is refused with a clear message."""
+    match = MONTH_PATTERN.match(value.strip())
+    if not match:
+        raise ValidationError(
+            _("Month: “%(value)s” is not a month; write it as YYYY-MM, such as 2022-11.")
+            % {"value": value},
+            code="month_format",
+        )
+    year, month = int(match.group(1)), int(match.group(2))
+    if not 1 <= month <= 12 or year < 1900:
+        raise ValidationError(
+            _("Month: %(value)s does not exist; months run from 01 to 12.") % {"value": value},
+            code="month_invalid",
+        )
+    start = datetime.date(year, month, 1)
+    return Period(start, month_end(start))
+
+
+def previous_month(today: datetime.date) -> Period:
+    last_of_previous = today.replace(day=1) - datetime.timedelta(days=1)
+    return Period(last_of_previous.replace(day=1), last_of_previous)
+
+
+def uncertain_range(
+    date: datetime.date | None, precision: str
+) -> tuple[datetime.date, datetime.date] | None:
+    """The days an uncertain date may stand for; None when the date is unknown."""
+    if date is None or precision == "unknown":
+        return None
+    if precision == "month":
+        return date, month_end(date)
+    if precision == "year":
+        return date, datetime.date(date.year, 12, 31)
+    return date, date

@@ -1,0 +1,278 @@
+"""Turning a report's plain data into a PDF with WeasyPrint.
+
+Everything the PDF needs is read from disk: the templates and their CSS, the fonts (through
+fontconfig), and any static file. The URL fetcher refuses every other address, so building a
+report never waits on, or leaks to, the network.
+"""
+
+import datetime
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+from urllib.request import url2pathname
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext as _
+from weasyprint import HTML
+from weasyprint.urls import default_url_fetcher
+
+from cooperation import charts
+from cooperation.models import CommitmentStatus, ReportKind, Visibility
+from cooperation.reports.data import IN, MAYBE
+
+FONT_DIRECTORIES = [Path("/usr/share/fonts"), Path("/usr/local/share/fonts")]
+
+
+class LocalFilesOnly(ValueError):
+    """A report asked for something that is not a local file."""
+
+
+def local_url_fetcher(url: str, *args, **kwargs):
+    """Serve data: URLs and files under the static and font directories; refuse the rest."""
+    if url.startswith("data:"):
+        return default_url_fetcher(url, *args, **kwargs)
+    parsed = urlparse(url)
+    if parsed.scheme == "file":
+        path = Path(url2pathname(parsed.path)).resolve()
+        roots = [Path(root).resolve() for root in settings.STATICFILES_DIRS] + FONT_DIRECTORIES
+        if any(path.is_relative_to(root) for root in roots):
+            return default_url_fetcher(url, *args, **kwargs)
+    raise LocalFilesOnly(f"Reports read local files only; refused {url}")
+
+
+@dataclass(frozen=True)
+class RenderedPdf:
+    content: bytes
+    page_count: int
+
+
+def html_to_pdf(html: str) -> RenderedPdf:
+    base_url = Path(settings.BASE_DIR).as_uri() + "/"
+    document = HTML(string=html, base_url=base_url, url_fetcher=local_url_fetcher).render()
+    return RenderedPdf(content=document.write_pdf(), page_count=len(document.pages))
+
+
+def _lane_entries(data: dict) -> list[charts.LaneEntry]:
+    day = datetime.date.fromisoformat
+    entries = []
+    for row in data["meetings"]:
+        if row["placement"] == IN:
+            for name in row["partners"]:
+                entries.append(
+                    charts.LaneEntry(name, day(row["date"]), None, "meeting", row["title"])
+                )
+    for row in data["commitments"]:
+        if row["placement"] == IN:
+            entries.append(
+                charts.LaneEntry(row["made_by"], day(row["date"]), None, "commitment", row["title"])
+            )
+    for row in data["milestones"]:
+        if row["placement"] == IN:
+            for name in row["partners"]:
+                entries.append(
+                    charts.LaneEntry(name, day(row["date"]), None, "milestone", row["title"])
+                )
+    for row in data["complaints"]:
+        entries.append(
+            charts.LaneEntry(
+                row["received_by"],
+                day(row["period_start"]),
+                day(row["period_end"]),
+                "complaints",
+                row["period_display"],
+            )
+        )
+    return entries
+
+
+def report_charts(data: dict) -> list[dict]:
+    """The report's charts as inline SVG, drawn by the same code as the pages' charts."""
+    chart_data = data["chart_data"]
+    drawn = [
+        charts.timeline_lanes_chart(_lane_entries(data)),
+        charts.complaints_per_period_chart(
+            [(row["label"], row["count"], row["verified"]) for row in chart_data["complaints"]]
+        ),
+        charts.commitments_by_status_chart(
+            [(row["label"], row["count"]) for row in chart_data["commitments_by_status"]]
+        ),
+        charts.meetings_per_partner_year_chart(
+            [
+                (partner, year, count)
+                for partner, years in chart_data["meetings_per_partner_year"].items()
+                for year, count in years.items()
+            ]
+        ),
+    ]
+    return [
+        {
+            "svg": chart.svg,
+            "title": chart.title,
+            "caption": chart.description,
+            "width_mm": _natural_width_mm(chart.svg),
+        }
+        for chart in drawn
+        if not chart.empty
+    ]
+
+
+VIEWBOX = re.compile(r'viewBox="[\d.]+ [\d.]+ ([\d.]+) [\d.]+"')
+TEXT_WIDTH_MM = 176
+
+
+def _natural_width_mm(svg: str) -> int:
+    """The chart's width at its drawn size (CSS pixels), capped at the text width, so a
+    narrow chart is not blown up to fill the page."""
+    match = VIEWBOX.search(svg)
+    if not match:
+        return TEXT_WIDTH_MM
+    return min(TEXT_WIDTH_MM, round(float(match.group(1)) * 25.4 / 96))
+
+
+def _figure(value, label, alert=False) -> dict:
+    return {"value": value, "label": label, "alert": alert}
+
+
+def _figures(kind: str, headline: dict) -> list[dict]:
+    shared_tail = [
+        _figure(headline["complaints"], _("Complaints received")),
+        _figure(headline["verified_share"] or "—", _("Found true")),
+    ]
+    if kind == ReportKind.DOSSIER:
+        return [
+            _figure(headline["meetings"], _("Meetings")),
+            _figure(headline["commitments_open"], _("Open commitments")),
+            _figure(headline["commitments_fulfilled"], _("Fulfilled commitments")),
+            _figure(
+                headline["commitments_overdue"],
+                _("Overdue commitments"),
+                alert=headline["commitments_overdue"] > 0,
+            ),
+            _figure(headline["milestones"], _("Milestones")),
+            _figure(headline["quotes"], _("Quotes")),
+            *shared_tail,
+        ]
+    return [
+        _figure(headline["meetings"], _("Meetings")),
+        _figure(headline["partners"], _("Partners involved")),
+        _figure(headline["commitments_made"], _("Commitments made")),
+        _figure(headline["commitments_changed"], _("Status changes")),
+        _figure(headline["commitments_fulfilled"], _("Commitments fulfilled")),
+        _figure(
+            headline["commitments_overdue"],
+            _("Overdue at period end"),
+            alert=headline["commitments_overdue"] > 0,
+        ),
+        *shared_tail,
+    ]
+
+
+def _titles(kind: str, data: dict) -> tuple[str, str, str]:
+    """The cover's kind line, title and subtitle."""
+    subject = data["subject"]
+    if kind == ReportKind.DOSSIER:
+        if subject["whole_record"]:
+            subtitle = _("The whole record, as of %(day)s") % {"day": subject["judged_on"]}
+        else:
+            subtitle = subject["period_label"]
+        return _("Partner dossier"), subject["partner"], subtitle
+    if kind == ReportKind.MONTHLY:
+        return _("Monthly report"), subject["period_label"], _("Cooperation against trafficking")
+    return _("Report for a period"), subject["period_label"], _("Cooperation against trafficking")
+
+
+def report_context(
+    *,
+    kind: str,
+    data: dict,
+    digest: str,
+    report_id: int | None,
+    generated_at: datetime.datetime,
+) -> dict:
+    """Everything the PDF templates read."""
+    subject = data["subject"]
+    kind_label, title, subtitle = _titles(kind, data)
+    updates = [u for u in data["updates"] if not u.get("initial")]
+    context = {
+        **data,
+        "language": translation.get_language(),
+        "kind": kind,
+        "kind_label": kind_label,
+        "title": title,
+        "subtitle": subtitle,
+        "period_text": _("whole record, to %(day)s") % {"day": subject["judged_on"]}
+        if subject["whole_record"]
+        else subject["period_label"],
+        "audience_label": Visibility(subject["audience"]).label,
+        "generated_display": formats.date_format(timezone.localtime(generated_at), "j F Y, H:i T"),
+        "generated_iso": generated_at.isoformat(),
+        "report_id": report_id,
+        "data_hash": digest,
+        "figures": _figures(kind, data["headline"]),
+        "charts": report_charts(data),
+        "has_maybe": any(e["placement"] == MAYBE for e in data["timeline"]),
+        "updates": updates,
+        "updates_fulfilled": [u for u in updates if u["status_code"] == CommitmentStatus.FULFILLED],
+        "commitments_new": [c for c in data["commitments"] if c["placement"] == IN],
+        "commitments_overdue": [c for c in data["commitments"] if c["overdue"]],
+    }
+    if kind == ReportKind.DOSSIER:
+        partner_id = data["profile"]["id"]
+        context["commitments_by"] = [
+            c for c in data["commitments"] if c["made_by_id"] == partner_id
+        ]
+        context["commitments_to"] = [
+            c for c in data["commitments"] if partner_id in c["made_to_ids"]
+        ]
+        context["history"] = sorted(
+            (u for c in data["commitments"] for u in c["history"]),
+            key=lambda u: (u["date"] == "", u["date"], u["commitment"]),
+        )
+        contents = [
+            ("profile", _("Profile")),
+            ("timeline", _("Timeline")),
+            ("meetings", _("Meetings")),
+            ("commitments", _("Commitments")),
+        ]
+        if data["complaints"]:
+            contents.append(("complaints", _("Complaint statistics")))
+        contents.append(("quotes", _("Quotes")))
+        template = "reports/pdf/dossier.html"
+    else:
+        context["undated_total"] = sum(data["undated"].values())
+        contents = [
+            ("summary", _("In brief")),
+            ("timeline", _("Timeline")),
+            ("meetings", _("Meetings")),
+            ("commitments", _("Commitments")),
+            ("complaints", _("Complaint statistics")),
+            ("partners", _("Partners")),
+        ]
+        template = "reports/pdf/report.html"
+    contents.append(("sources", _("Sources")))
+    context["contents"] = contents
+    context["template_name"] = template
+    return context
+
+
+def report_pdf_render(
+    *,
+    kind: str,
+    data: dict,
+    digest: str,
+    report_id: int | None = None,
+    generated_at: datetime.datetime | None = None,
+) -> RenderedPdf:
+    """Render one report's data as a PDF, in the active language."""
+    context = report_context(
+        kind=kind,
+        data=data,
+        digest=digest,
+        report_id=report_id,
+        generated_at=generated_at or timezone.now(),
+    )
+    html = render_to_string(context["template_name"], context)
+    return html_to_pdf(html)

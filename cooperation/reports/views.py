@@ -1,0 +1,147 @@
+"""Report pages: the list with its request form, one report's status, and its download."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django_tables2 import RequestConfig
+
+from cooperation.models import Partner, ReportStatus, Visibility
+from cooperation.ratelimit import (
+    report_limit_message,
+    report_request_allowed,
+    report_request_limited,
+)
+from cooperation.reports import selectors, services
+from cooperation.reports.filtersets import ReportFilterSet
+from cooperation.reports.forms import ReportRequestForm
+from cooperation.reports.tables import ReportTable
+
+# While a report is queued or running, its page reloads itself this often (seconds).
+REFRESH_SECONDS = 3
+
+
+def report_list(request, form=None, status=200):
+    reports = selectors.reports_visible_to(request.user)
+    filterset = ReportFilterSet(request.GET or None, queryset=reports, request=request)
+    table = ReportTable(filterset.qs)
+    RequestConfig(request, paginate={"per_page": 25}).configure(table)
+    can_request = selectors.report_can_request(request.user)
+    if can_request and form is None:
+        form = ReportRequestForm()
+    context = {
+        "filterset": filterset,
+        "table": table,
+        "form": form if can_request else None,
+    }
+    return render(request, "reports/report_list.html", context, status=status)
+
+
+@require_POST
+@permission_required("cooperation.add_report", raise_exception=True)
+@report_request_limited
+def report_request(request):
+    form = ReportRequestForm(request.POST)
+    if not form.is_valid():
+        return report_list(request, form=form, status=400)
+    report, queued = form.save(requested_by=request.user)
+    _announce(request, report, queued)
+    return redirect(report)
+
+
+@require_POST
+def report_dossier(request, slug):
+    """The partner profile's "Download dossier (PDF)" button: its whole record to today.
+
+    Signed-in users get the internal dossier, visitors the public one. Asking again the
+    same day returns the same report, which bounds what visitors can make the server build.
+    """
+    partners = Partner.objects.visible_to(request.user)
+    partner = get_object_or_404(partners, slug=slug)
+    signed_in = request.user.is_authenticated
+    if signed_in and not report_request_allowed(request.user):
+        messages.error(request, report_limit_message())
+        return redirect(partner)
+    audience = Visibility.INTERNAL if signed_in else Visibility.PUBLIC
+    report, queued = services.report_request_dossier(
+        partner=partner, audience=audience, requested_by=request.user
+    )
+    if report.status == ReportStatus.READY:
+        return redirect("cooperation:report-download", pk=report.pk)
+    _announce(request, report, queued)
+    return redirect(report)
+
+
+def _announce(request, report, queued):
+    if report.status == ReportStatus.READY:
+        messages.success(request, _("This report is ready."))
+    elif queued:
+        messages.success(
+            request, _("The report is being built; this page updates until it is ready.")
+        )
+    elif report.status in (ReportStatus.QUEUED, ReportStatus.RUNNING):
+        messages.info(request, _("This report is already being built."))
+
+
+def report_detail(request, pk):
+    report = get_object_or_404(selectors.reports_visible_to(request.user), pk=pk)
+    in_progress = report.status in (ReportStatus.QUEUED, ReportStatus.RUNNING)
+    matches = None
+    if report.status == ReportStatus.READY and report.data_hash:
+        matches = services.report_data_current_hash(report=report) == report.data_hash
+    context = {
+        "report": report,
+        "in_progress": in_progress,
+        "refresh_seconds": REFRESH_SECONDS,
+        "data_matches": matches,
+        "can_request": selectors.report_can_request(request.user),
+        "show_error": request.user.is_authenticated,
+    }
+    return render(request, "reports/report_detail.html", context)
+
+
+def report_download(request, pk):
+    report = get_object_or_404(selectors.reports_visible_to(request.user), pk=pk)
+    if report.status != ReportStatus.READY or not report.file:
+        raise Http404(_("This report has no file to download yet."))
+    try:
+        handle = report.file.open("rb")
+    except FileNotFoundError:
+        raise Http404(_("This report's file is missing.")) from None
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=download_name(report),
+        content_type="application/pdf",
+    )
+    response["ETag"] = f'"{report.sha256}"'
+    response["Cache-Control"] = "private, no-cache"
+    return response
+
+
+def download_name(report) -> str:
+    parts = ["concord", report.kind]
+    if report.partner_id:
+        parts.append(report.partner.slug)
+    if report.parameters.get("scope") == services.WHOLE_RECORD:
+        parts.append(f"{report.period_end:%Y-%m-%d}")
+    elif report.kind == "monthly":
+        parts.append(f"{report.period_start:%Y-%m}")
+    else:
+        parts.append(f"{report.period_start:%Y-%m-%d}-{report.period_end:%Y-%m-%d}")
+    parts.append(report.audience)
+    return slugify("-".join(parts)) + ".pdf"
+
+
+@require_POST
+@permission_required("cooperation.add_report", raise_exception=True)
+def report_retry(request, pk):
+    report = get_object_or_404(selectors.reports_visible_to(request.user), pk=pk)
+    if services.report_retry(report=report):
+        messages.success(request, _("The report is being built again."))
+    else:
+        messages.info(request, _("This report is already being built."))
+    return redirect(report)
