@@ -5,6 +5,7 @@ Lines go to the `concord.access` logger, e.g.
 ``sign-in user=alice ip=203.0.113.9``.
 """
 
+import ipaddress
 import logging
 import math
 
@@ -19,19 +20,23 @@ from django.shortcuts import render
 logger = logging.getLogger("concord.access")
 
 
-def client_ip(request) -> str:
+def client_ip(request) -> str | None:
     """The client's address: REMOTE_ADDR, or behind proxies the X-Forwarded-For entry the
     nearest trusted proxy added (entries further left are whatever the client sent)."""
     if request is None:
-        return "-"
-    remote = request.META.get("REMOTE_ADDR") or "-"
+        return None
+    remote = request.META.get("REMOTE_ADDR") or None
     proxies = settings.TRUSTED_PROXY_COUNT
     if proxies <= 0:
         return remote
     forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
     forwarded = [part for part in forwarded if part]
     if len(forwarded) >= proxies:
-        return forwarded[-proxies][:64]
+        candidate = forwarded[-proxies]
+        try:
+            return str(ipaddress.ip_address(candidate))
+        except ValueError:
+            return remote
     return remote
 
 

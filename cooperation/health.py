@@ -16,19 +16,20 @@ CHECK_TIMEOUT = 3.0
 
 
 def database_state() -> tuple[bool, str]:
-    """Run one query on a connection of its own, so a dead server is reported, not cached."""
+    """Run one query. Django checks the connection at the start of each request
+    (CONN_HEALTH_CHECKS), so a server that went away is found here, not hidden by a cache."""
     connection = connections["default"]
     try:
-        connection.close_if_unusable_or_obsolete()
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except Exception as error:
-        # Drop the broken connection: the next request opens a fresh one.
-        try:
-            connection.close()
-        except Exception:
-            pass
+        if not connection.in_atomic_block:
+            # Drop the broken connection: the next request opens a fresh one.
+            try:
+                connection.close()
+            except Exception:
+                pass
         return False, _("down: %(error)s") % {"error": type(error).__name__}
     return True, _("ok")
 
