@@ -1,0 +1,223 @@
+"""Filters for the list pages, one filterset per table.
+
+Partner and topic choices are by slug, so filtered addresses stay readable and
+stable; partner choices come from the partners the requesting user may see. Each
+filterset has a `q` search over its record's words.
+"""
+
+import django_filters
+from django import forms
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from cooperation import selectors
+from cooperation.forms import MAX_QUERY_LENGTH, DateInput, DateRangeMixin, SlugModelChoiceField
+from cooperation.models import (
+    OPEN_COMMITMENT_STATUSES,
+    Commitment,
+    CommitmentKind,
+    CommitmentStatus,
+    ComplaintCount,
+    Meeting,
+    Milestone,
+    MilestoneKind,
+    Partner,
+    PartnerKind,
+)
+
+
+class RangeForm(DateRangeMixin, forms.Form):
+    """The filter form: refuses a date range that ends before it starts."""
+
+
+class SlugChoiceFilter(django_filters.ModelChoiceFilter):
+    field_class = SlugModelChoiceField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("to_field_name", "slug")
+        super().__init__(*args, **kwargs)
+
+
+def visible_partners(request):
+    return selectors.partners_visible_to(getattr(request, "user", None)).only("pk", "slug", "name")
+
+
+def all_topics(request):
+    return selectors.topics_in_use()
+
+
+def search_field(**kwargs):
+    return django_filters.CharFilter(
+        label=_("Words"),
+        method="search",
+        max_length=MAX_QUERY_LENGTH,
+        **kwargs,
+    )
+
+
+def date_from(field_name="date", **kwargs):
+    return django_filters.DateFilter(
+        field_name=field_name, lookup_expr="gte", label=_("From"), widget=DateInput(), **kwargs
+    )
+
+
+def date_to(field_name="date", **kwargs):
+    return django_filters.DateFilter(
+        field_name=field_name, lookup_expr="lte", label=_("To"), widget=DateInput(), **kwargs
+    )
+
+
+def words_q(value: str, *fields: str) -> Q:
+    """Every word must appear in at least one of the fields."""
+    query = Q()
+    for word in value.split()[:10]:
+        any_field = Q()
+        for name in fields:
+            any_field |= Q(**{f"{name}__icontains": word})
+        query &= any_field
+    return query
+
+
+class PartnerFilterSet(django_filters.FilterSet):
+    q = search_field()
+    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=PartnerKind.choices)
+    country = django_filters.CharFilter(
+        label=_("Country"),
+        method="filter_country",
+        max_length=2,
+        help_text=_("Two-letter code, such as KH."),
+    )
+    topic = SlugChoiceFilter(label=_("Topic"), queryset=all_topics, method="filter_topic")
+
+    class Meta:
+        model = Partner
+        fields = ["q", "kind", "country", "topic"]
+        form = RangeForm
+
+    def search(self, queryset, name, value):
+        return queryset.filter(words_q(value, "name", "short_name", "description"))
+
+    def filter_country(self, queryset, name, value):
+        return queryset.filter(country=value.strip().upper())
+
+    def filter_topic(self, queryset, name, value):
+        """Partners that took part in a meeting, commitment or milestone on this topic."""
+        meetings = Meeting.partners.through.objects.filter(meeting__topics=value).values("partner")
+        milestones = Milestone.partners.through.objects.filter(milestone__topics=value).values(
+            "partner"
+        )
+        commitments = Commitment.objects.filter(topics=value).values("made_by")
+        return queryset.filter(Q(pk__in=meetings) | Q(pk__in=milestones) | Q(pk__in=commitments))
+
+
+class MeetingFilterSet(django_filters.FilterSet):
+    q = search_field()
+    partner = SlugChoiceFilter(
+        label=_("Partner"), queryset=visible_partners, method="filter_partner"
+    )
+    topic = SlugChoiceFilter(label=_("Topic"), queryset=all_topics, method="filter_topic")
+    date_from = date_from()
+    date_to = date_to()
+
+    class Meta:
+        model = Meeting
+        fields = ["q", "partner", "topic", "date_from", "date_to"]
+        form = RangeForm
+
+    def search(self, queryset, name, value):
+        return queryset.filter(words_q(value, "title", "summary", "outcome", "location"))
+
+    def filter_partner(self, queryset, name, value):
+        through = Meeting.partners.through.objects.filter(partner=value).values("meeting")
+        return queryset.filter(pk__in=through)
+
+    def filter_topic(self, queryset, name, value):
+        through = Meeting.topics.through.objects.filter(topic=value).values("meeting")
+        return queryset.filter(pk__in=through)
+
+
+class CommitmentFilterSet(django_filters.FilterSet):
+    q = search_field()
+    status = django_filters.ChoiceFilter(label=_("Status"), choices=CommitmentStatus.choices)
+    state = django_filters.ChoiceFilter(
+        label=_("Standing"),
+        choices=[("open", _("Open")), ("overdue", _("Overdue"))],
+        method="filter_state",
+        empty_label=_("Any"),
+    )
+    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=CommitmentKind.choices)
+    partner = SlugChoiceFilter(
+        label=_("By or to partner"), queryset=visible_partners, method="filter_partner"
+    )
+    topic = SlugChoiceFilter(label=_("Topic"), queryset=all_topics, method="filter_topic")
+    date_from = date_from()
+    date_to = date_to()
+
+    class Meta:
+        model = Commitment
+        fields = ["q", "status", "state", "kind", "partner", "topic", "date_from", "date_to"]
+        form = RangeForm
+
+    def search(self, queryset, name, value):
+        return queryset.filter(words_q(value, "title", "description"))
+
+    def filter_state(self, queryset, name, value):
+        if value == "open":
+            return queryset.filter(status__in=OPEN_COMMITMENT_STATUSES)
+        return queryset.filter(target_date__lt=timezone.localdate()).exclude(
+            status=CommitmentStatus.FULFILLED
+        )
+
+    def filter_partner(self, queryset, name, value):
+        received = Commitment.made_to.through.objects.filter(partner=value).values("commitment")
+        return queryset.filter(Q(made_by=value) | Q(pk__in=received))
+
+    def filter_topic(self, queryset, name, value):
+        through = Commitment.topics.through.objects.filter(topic=value).values("commitment")
+        return queryset.filter(pk__in=through)
+
+
+class ComplaintCountFilterSet(django_filters.FilterSet):
+    received_by = SlugChoiceFilter(label=_("Received by"), queryset=visible_partners)
+    date_from = date_from("period_end", help_text=_("Periods that end on or after this day."))
+    date_to = date_to("period_start", help_text=_("Periods that start on or before this day."))
+    verified = django_filters.BooleanFilter(
+        label=_("Share found true is known"),
+        field_name="verified_share",
+        lookup_expr="isnull",
+        exclude=True,
+        widget=forms.Select(choices=[("", _("Any")), ("true", _("Yes")), ("false", _("No"))]),
+    )
+
+    class Meta:
+        model = ComplaintCount
+        fields = ["received_by", "date_from", "date_to", "verified"]
+        form = RangeForm
+
+
+class MilestoneFilterSet(django_filters.FilterSet):
+    q = search_field()
+    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=MilestoneKind.choices)
+    partner = SlugChoiceFilter(
+        label=_("Partner"), queryset=visible_partners, method="filter_partner"
+    )
+    topic = SlugChoiceFilter(label=_("Topic"), queryset=all_topics, method="filter_topic")
+    date_from = date_from()
+    date_to = date_to()
+
+    class Meta:
+        model = Milestone
+        fields = ["q", "kind", "partner", "topic", "date_from", "date_to"]
+        form = RangeForm
+
+    def search(self, queryset, name, value):
+        return queryset.filter(words_q(value, "title", "description"))
+
+    def filter_partner(self, queryset, name, value):
+        through = Milestone.partners.through.objects.filter(partner=value).values("milestone")
+        return queryset.filter(pk__in=through)
+
+    def filter_topic(self, queryset, name, value):
+        through = Milestone.topics.through.objects.filter(topic=value).values("milestone")
+        return queryset.filter(pk__in=through)

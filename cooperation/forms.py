@@ -1,0 +1,128 @@
+"""Forms for the browsing pages: the timeline filter and the search box.
+
+The list pages' filters live in `filtersets.py`; these two pages read from more than
+one table at once, so their filters are plain forms turned into selector arguments.
+"""
+
+import re
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+from django_filters.fields import ModelChoiceField
+
+from cooperation import selectors
+
+MAX_QUERY_LENGTH = 200
+
+
+SLUG = re.compile(r"^[-a-zA-Z0-9_]{1,160}$")
+
+
+class SlugModelChoiceField(ModelChoiceField):
+    """A choice of record by slug that refuses anything not shaped like a slug before it
+    reaches the database (NUL bytes, very long or odd text)."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if not isinstance(value, str) or not SLUG.match(value):
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return super().to_python(value)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class DateRangeMixin:
+    """Refuses a range whose end comes before its start."""
+
+    range_fields = ("date_from", "date_to")
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = (cleaned.get(name) for name in self.range_fields)
+        if start and end and end < start:
+            self.add_error(self.range_fields[1], _("The end of the range comes before its start."))
+        return cleaned
+
+
+class TimelineFilterForm(DateRangeMixin, forms.Form):
+    """Narrows the timeline by partner, topic, kind of entry and date range."""
+
+    partner = SlugModelChoiceField(
+        label=_("Partner"),
+        queryset=selectors.partners_visible_to(None),
+        to_field_name="slug",
+        required=False,
+        empty_label=_("All partners"),
+    )
+    topic = SlugModelChoiceField(
+        label=_("Topic"),
+        queryset=selectors.topics_in_use(),
+        to_field_name="slug",
+        required=False,
+        empty_label=_("All topics"),
+    )
+    kind = forms.MultipleChoiceField(
+        label=_("Show"),
+        choices=selectors.EntryKind.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    date_from = forms.DateField(label=_("From"), required=False, widget=DateInput())
+    date_to = forms.DateField(label=_("To"), required=False, widget=DateInput())
+    order = forms.ChoiceField(
+        label=_("Order"),
+        choices=[("", _("Newest first")), ("oldest", _("Oldest first"))],
+        required=False,
+    )
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["partner"].queryset = selectors.partners_visible_to(user).only(
+            "pk", "slug", "name"
+        )
+
+    def to_filters(self) -> selectors.TimelineFilters:
+        """The selector's filters from a valid form (or no narrowing from an unbound one)."""
+        if not self.is_bound:
+            return selectors.TimelineFilters()
+        data = self.cleaned_data
+        return selectors.TimelineFilters(
+            partner=data.get("partner"),
+            topic=data.get("topic"),
+            kinds=list(data.get("kind") or []),
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+            oldest_first=data.get("order") == "oldest",
+        )
+
+
+class SearchForm(forms.Form):
+    """One search box across every kind of record."""
+
+    q = forms.CharField(
+        label=_("Search"),
+        max_length=MAX_QUERY_LENGTH,
+        required=False,
+        widget=forms.SearchInput(attrs={"placeholder": _("Names, places, topics, words…")}),
+    )
+
+    def clean_q(self):
+        # Control characters never belong in a query; drop them rather than refuse it.
+        value = self.cleaned_data["q"]
+        return "".join(ch for ch in value if ch.isprintable() or ch == " ").strip()
+
+
+def page_number(value, default: int = 1) -> int:
+    """A page number from a query parameter; anything unusable gives the default."""
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        return default
+    return max(1, min(number, 1_000_000))

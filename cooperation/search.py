@@ -1,0 +1,92 @@
+"""One search across partners, people, meetings, commitments, milestones and sources.
+
+On PostgreSQL: full-text search, ranked (`websearch_to_tsquery`, so any text the user
+types is a valid query). Elsewhere (SQLite): every word must appear somewhere, ordered
+by the record's own ordering. Each kind is searched through its visible selector.
+"""
+
+from dataclasses import dataclass
+
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.db import connection
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from cooperation import selectors
+
+SEARCH_CONFIG = "english"
+
+
+@dataclass
+class SearchGroup:
+    """The results of one kind of record."""
+
+    key: str
+    label: str
+    results: list
+    more: bool
+
+
+# (key, label, selector, weighted fields): fields weighted A (names, titles) to C (long text).
+SEARCHED = [
+    ("partners", _("Partners"), selectors.partners_visible_to,
+     {"A": ["name", "short_name"], "C": ["description"]}),
+    ("people", _("People"), selectors.people_visible_to, {"A": ["name"], "B": ["role"]}),
+    ("meetings", _("Meetings"), selectors.meetings_visible_to,
+     {"A": ["title"], "B": ["location"], "C": ["summary", "outcome"]}),
+    ("commitments", _("Commitments"), selectors.commitments_visible_to,
+     {"A": ["title"], "C": ["description"]}),
+    ("milestones", _("Milestones"), selectors.milestones_visible_to,
+     {"A": ["title"], "C": ["description"]}),
+    ("sources", _("Sources"), selectors.sources_visible_to,
+     {"A": ["title"], "B": ["publisher"], "D": ["text"]}),
+]  # fmt: skip
+
+
+def _full_text(queryset: QuerySet, weighted: dict[str, list[str]], query: str) -> QuerySet:
+    vector = None
+    for weight, fields in weighted.items():
+        part = SearchVector(*fields, weight=weight, config=SEARCH_CONFIG)
+        vector = part if vector is None else vector + part
+    search_query = SearchQuery(query, search_type="websearch", config=SEARCH_CONFIG)
+    return (
+        queryset.annotate(rank=SearchRank(vector, search_query))
+        .filter(rank__gt=0)
+        .order_by("-rank", "pk")
+    )
+
+
+def _simple(queryset: QuerySet, weighted: dict[str, list[str]], query: str) -> QuerySet:
+    fields = [name for names in weighted.values() for name in names]
+    condition = Q()
+    for word in query.split()[:10]:
+        any_field = Q()
+        for name in fields:
+            any_field |= Q(**{f"{name}__icontains": word})
+        condition &= any_field
+    return queryset.filter(condition)
+
+
+def search(*, user, query: str, per_group: int = 10) -> list[SearchGroup]:
+    """Records the user may see that match the query, grouped by kind, best first.
+
+    One query per kind; each group holds at most `per_group` results and says whether
+    there were more.
+    """
+    query = query.strip()
+    if not query:
+        return []
+    match = _full_text if connection.vendor == "postgresql" else _simple
+    groups = []
+    for key, label, visible, weighted in SEARCHED:
+        queryset = match(visible(user), weighted, query)
+        if key == "people":
+            queryset = queryset.select_related("partner")
+        if key == "sources":
+            queryset = queryset.defer("text")
+        results = list(queryset[: per_group + 1])
+        if results:
+            groups.append(
+                SearchGroup(key, str(label), results[:per_group], len(results) > per_group)
+            )
+    return groups

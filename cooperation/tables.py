@@ -1,0 +1,345 @@
+"""Tables of the list pages, sortable and exportable (CSV, Excel).
+
+Related records come from the selectors already filtered for the user; a foreign
+key the user may not see is masked through the `<name>_shown` annotations the list
+selectors add. Exports put a plain-text value in every cell and neutralise text
+that a spreadsheet would run as a formula.
+"""
+
+import django_tables2 as tables
+from django.db.models import F
+from django.utils import formats
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+
+from cooperation.exports import neutralise
+
+DASH = "—"
+
+
+class ConcordTable(tables.Table):
+    """Base table: empty text, stable ordering, and safe exports."""
+
+    class Meta:
+        template_name = "includes/table.html"
+        attrs = {"class": "table"}
+        empty_text = _("Nothing matches these filters.")
+
+    def as_values(self, exclude_columns=None):
+        for row in super().as_values(exclude_columns=exclude_columns):
+            yield [neutralise(value) for value in row]
+
+
+def order_nulls_last(field: str):
+    """An order_FOO method: by `field`, rows without a value last either way, then by pk."""
+
+    def order(self, queryset, is_descending):
+        expression = (
+            F(field).desc(nulls_last=True) if is_descending else F(field).asc(nulls_last=True)
+        )
+        tiebreak = "-pk" if is_descending else "pk"
+        return queryset.order_by(expression, tiebreak), True
+
+    return order
+
+
+def links(records) -> str:
+    return (
+        format_html_join(", ", '<a href="{}">{}</a>', ((r.get_absolute_url(), r) for r in records))
+        or DASH
+    )
+
+
+def names(records) -> str:
+    return "; ".join(str(r) for r in records)
+
+
+class UncertainDateColumn(tables.Column):
+    """A date shown with its precision ('Nov 2022', '1 Nov 2022, year inferred')."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("verbose_name", _("Date"))
+        kwargs.setdefault("accessor", "date")
+        kwargs.setdefault("default", _("date unknown"))
+        kwargs.setdefault("attrs", {"td": {"class": "nowrap"}})
+        super().__init__(**kwargs)
+
+    def render(self, record):
+        return record.date_display
+
+    def value(self, record):
+        return record.date_display
+
+
+def iso_date_column(accessor="date", verbose_name=None):
+    """A column only the exports carry: the date a spreadsheet can sort."""
+    return tables.Column(
+        accessor=accessor,
+        verbose_name=verbose_name or _("Date (ISO)"),
+        visible=False,
+        orderable=False,
+        default="",
+    )
+
+
+class PartnerTable(ConcordTable):
+    name = tables.Column(verbose_name=_("Partner"), linkify=True)
+    kind = tables.Column(verbose_name=_("Kind"))
+    country = tables.Column(verbose_name=_("Country"), default=_("International"))
+    parent = tables.Column(verbose_name=_("Part of"), default=DASH, order_by=("parent__name",))
+    meeting_count = tables.Column(
+        verbose_name=_("Meetings"), attrs={"td": {"class": "num"}, "th": {"class": "num"}}
+    )
+    open_commitment_count = tables.Column(
+        verbose_name=_("Open commitments"), attrs={"td": {"class": "num"}, "th": {"class": "num"}}
+    )
+    last_contact = tables.DateColumn(
+        verbose_name=_("Last contact"),
+        format="j M Y",
+        default=DASH,
+        attrs={"td": {"class": "nowrap"}},
+    )
+
+    order_last_contact = order_nulls_last("last_contact")
+
+    class Meta(ConcordTable.Meta):
+        fields = ()
+        sequence = (
+            "name",
+            "kind",
+            "country",
+            "parent",
+            "meeting_count",
+            "open_commitment_count",
+            "last_contact",
+        )
+
+    def render_parent(self, record):
+        if not record.parent_shown:
+            return DASH
+        return format_html('<a href="{}">{}</a>', record.parent.get_absolute_url(), record.parent)
+
+    def value_parent(self, record):
+        return str(record.parent) if record.parent_shown else ""
+
+    def value_last_contact(self, value):
+        return value.isoformat() if value else ""
+
+
+class MeetingTable(ConcordTable):
+    date = UncertainDateColumn(order_by=("date",))
+    title = tables.Column(verbose_name=_("Meeting"), linkify=True)
+    partners = tables.Column(verbose_name=_("Partners"), empty_values=(), orderable=False)
+    topics = tables.Column(verbose_name=_("Topics"), empty_values=(), orderable=False)
+    location = tables.Column(verbose_name=_("Location"), default=DASH)
+    date_iso = iso_date_column()
+
+    order_date = order_nulls_last("date")
+
+    class Meta(ConcordTable.Meta):
+        fields = ()
+        sequence = ("date", "title", "partners", "topics", "location", "date_iso")
+
+    def render_partners(self, record):
+        return links(record.partners.all())
+
+    def value_partners(self, record):
+        return names(record.partners.all())
+
+    def render_topics(self, record):
+        return names(record.topics.all()) or DASH
+
+    def value_topics(self, record):
+        return names(record.topics.all())
+
+    def value_location(self, value):
+        return value or ""
+
+
+class CommitmentTable(ConcordTable):
+    date = UncertainDateColumn(verbose_name=_("Made"), order_by=("date",))
+    title = tables.Column(verbose_name=_("Commitment"), linkify=True)
+    made_by = tables.Column(verbose_name=_("By"), order_by=("made_by__name",))
+    made_to = tables.Column(verbose_name=_("To"), empty_values=(), orderable=False)
+    status = tables.Column(verbose_name=_("Status"))
+    target_date = tables.DateColumn(
+        verbose_name=_("Target date"),
+        format="j M Y",
+        default=DASH,
+        attrs={"td": {"class": "nowrap"}},
+    )
+    meeting = tables.Column(verbose_name=_("Made at"), default=DASH, order_by=("meeting__title",))
+    date_iso = iso_date_column()
+
+    order_date = order_nulls_last("date")
+    order_target_date = order_nulls_last("target_date")
+
+    class Meta(ConcordTable.Meta):
+        fields = ()
+        sequence = (
+            "date",
+            "title",
+            "made_by",
+            "made_to",
+            "status",
+            "target_date",
+            "meeting",
+            "date_iso",
+        )
+
+    def render_made_by(self, record):
+        if not record.made_by_shown:
+            return DASH
+        return format_html('<a href="{}">{}</a>', record.made_by.get_absolute_url(), record.made_by)
+
+    def value_made_by(self, record):
+        return str(record.made_by) if record.made_by_shown else ""
+
+    def render_made_to(self, record):
+        return links(record.made_to.all())
+
+    def value_made_to(self, record):
+        return names(record.made_to.all())
+
+    def render_status(self, record):
+        return format_html(
+            '<span class="status status-{}">{}</span>', record.status, record.get_status_display()
+        )
+
+    def value_status(self, record):
+        return record.get_status_display()
+
+    def render_target_date(self, record, value):
+        if value is None:
+            return DASH
+        text = formats.date_format(value, "j M Y")
+        if record.is_overdue():
+            return format_html('{} <span class="overdue">{}</span>', text, _("overdue"))
+        return text
+
+    def value_target_date(self, value):
+        return value.isoformat() if value else ""
+
+    def render_meeting(self, record):
+        if not record.meeting_shown:
+            return DASH
+        return format_html('<a href="{}">{}</a>', record.meeting.get_absolute_url(), record.meeting)
+
+    def value_meeting(self, record):
+        return str(record.meeting) if record.meeting_shown else ""
+
+
+class ComplaintCountTable(ConcordTable):
+    period = tables.Column(
+        verbose_name=_("Period"),
+        accessor="period_start",
+        linkify=lambda record: record.get_absolute_url(),
+        attrs={"td": {"class": "nowrap"}},
+    )
+    received_by = tables.Column(verbose_name=_("Received by"), order_by=("received_by__name",))
+    count = tables.Column(
+        verbose_name=_("Complaints"), attrs={"td": {"class": "num"}, "th": {"class": "num"}}
+    )
+    verified_share = tables.Column(
+        verbose_name=_("Share found true"),
+        default=DASH,
+        attrs={"td": {"class": "num"}, "th": {"class": "num"}},
+    )
+    verified_count = tables.Column(
+        verbose_name=_("Found true"),
+        empty_values=(),
+        orderable=False,
+        attrs={"td": {"class": "num"}, "th": {"class": "num"}},
+    )
+    origin = tables.Column(verbose_name=_("Where they came from"), default=DASH, orderable=False)
+    period_start = iso_date_column("period_start", _("Period start (ISO)"))
+    period_end = iso_date_column("period_end", _("Period end (ISO)"))
+
+    class Meta(ConcordTable.Meta):
+        fields = ()
+        sequence = (
+            "period",
+            "received_by",
+            "count",
+            "verified_share",
+            "verified_count",
+            "origin",
+            "period_start",
+            "period_end",
+        )
+
+    def order_period(self, queryset, is_descending):
+        if is_descending:
+            return queryset.order_by("-period_start", "-period_end", "-pk"), True
+        return queryset.order_by("period_start", "period_end", "pk"), True
+
+    def render_period(self, record):
+        return record.period_display
+
+    def value_period(self, record):
+        return record.period_display
+
+    def render_received_by(self, record):
+        if not record.received_by_shown:
+            return DASH
+        return format_html(
+            '<a href="{}">{}</a>', record.received_by.get_absolute_url(), record.received_by
+        )
+
+    def value_received_by(self, record):
+        return str(record.received_by) if record.received_by_shown else ""
+
+    def render_count(self, record):
+        if record.approximate:
+            return format_html(
+                '<abbr title="{}">≈</abbr>&#8239;{}', _("approximately"), record.count
+            )
+        return record.count
+
+    def value_count(self, record):
+        return record.count
+
+    def render_verified_share(self, record):
+        text = f"{record.verified_share * 100:.1f}%"
+        if record.verified_share_approximate:
+            return format_html('<abbr title="{}">≈</abbr>&#8239;{}', _("approximately"), text)
+        return text
+
+    def value_verified_share(self, record):
+        return "" if record.verified_share is None else float(record.verified_share)
+
+    def render_verified_count(self, record):
+        return DASH if record.verified_count is None else record.verified_count
+
+    def value_verified_count(self, record):
+        return "" if record.verified_count is None else record.verified_count
+
+    def value_origin(self, value):
+        return value or ""
+
+
+class MilestoneTable(ConcordTable):
+    date = UncertainDateColumn(order_by=("date",))
+    title = tables.Column(verbose_name=_("Milestone"), linkify=True)
+    kind = tables.Column(verbose_name=_("Kind"))
+    partners = tables.Column(verbose_name=_("Partners"), empty_values=(), orderable=False)
+    topics = tables.Column(verbose_name=_("Topics"), empty_values=(), orderable=False)
+    date_iso = iso_date_column()
+
+    order_date = order_nulls_last("date")
+
+    class Meta(ConcordTable.Meta):
+        fields = ()
+        sequence = ("date", "title", "kind", "partners", "topics", "date_iso")
+
+    def render_partners(self, record):
+        return links(record.partners.all())
+
+    def value_partners(self, record):
+        return names(record.partners.all())
+
+    def render_topics(self, record):
+        return names(record.topics.all()) or DASH
+
+    def value_topics(self, record):
+        return names(record.topics.all())

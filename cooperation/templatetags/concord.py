@@ -1,0 +1,31 @@
+"""Small template helpers for the browsing pages."""
+
+from django import template
+from django.utils.safestring import mark_safe
+
+from cooperation.highlight import passage_anchor
+
+register = template.Library()
+
+
+@register.filter
+def anchor(item) -> str:
+    """The id of a citation's or status update's passage on its source page."""
+    return passage_anchor(item)
+
+
+@register.filter
+def percent(value, digits: int = 0) -> str:
+    """0.95 → '95%'; empty for None."""
+    if value is None or value == "":
+        return ""
+    return f"{float(value) * 100:.{int(digits)}f}%"
+
+
+@register.simple_tag(takes_context=True)
+def nav_active(context, *names) -> str:
+    """'aria-current="page"' when the current URL name is one of `names`."""
+    match = getattr(context.get("request"), "resolver_match", None)
+    if match and match.url_name in names:
+        return mark_safe('aria-current="page"')
+    return ""
