@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -729,3 +729,24 @@ class Report(models.Model):
 
     def get_absolute_url(self):
         return reverse("cooperation:report-detail", args=[self.pk])
+
+    @property
+    def is_whole_record(self) -> bool:
+        return self.parameters.get("scope") == "whole_record"
+
+    @property
+    def title(self) -> str:
+        """What the report is about, in a few words: a partner, a month or a period."""
+        if self.partner_id:
+            return self.partner.name
+        if self.kind == ReportKind.MONTHLY:
+            return formats.date_format(self.period_start, "F Y")
+        return format_period(self.period_start, self.period_end)
+
+    @property
+    def period_display(self) -> str:
+        if self.is_whole_record:
+            return gettext("Whole record, to %(day)s") % {
+                "day": formats.date_format(self.period_end, "j M Y")
+            }
+        return format_period(self.period_start, self.period_end)

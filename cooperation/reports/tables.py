@@ -6,7 +6,6 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from cooperation.dates import format_period
 from cooperation.models import Report, ReportStatus
 
 
@@ -43,14 +42,10 @@ class ReportTable(tables.Table):
         empty_text = _("No report yet.")
 
     def render_report(self, record):
-        if record.partner_id:
-            return record.partner.display_name
-        return record.get_kind_display()
+        return record.title
 
     def render_period(self, record):
-        if record.parameters.get("scope") == "whole_record":
-            return _("Whole record to %(day)s") % {"day": f"{record.period_end:%d %b %Y}"}
-        return format_period(record.period_start, record.period_end)
+        return record.period_display
 
     def render_status(self, record):
         return format_html(

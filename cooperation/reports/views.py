@@ -126,7 +126,7 @@ def download_name(report) -> str:
     parts = ["concord", report.kind]
     if report.partner_id:
         parts.append(report.partner.slug)
-    if report.parameters.get("scope") == services.WHOLE_RECORD:
+    if report.is_whole_record:
         parts.append(f"{report.period_end:%Y-%m-%d}")
     elif report.kind == "monthly":
         parts.append(f"{report.period_start:%Y-%m}")
