@@ -88,7 +88,7 @@ class Chart:
                 self.description,
             )
         return format_html(
-            '<figure class="chart"><figcaption>{}</figcaption>{}'
+            '<figure class="chart"><figcaption>{}</figcaption><div class="chart-scroll">{}</div>'
             "<details><summary>{}</summary>{}</details></figure>",
             self.title,
             self.svg,
@@ -119,7 +119,8 @@ def _svg(width: float, height: float, title: str, description: str, body: list[s
     return mark_safe(
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" '
         f'aria-labelledby="{uid}-title {uid}-desc" viewBox="0 0 {_n(width)} {_n(height)}" '
-        f'width="100%" preserveAspectRatio="xMinYMin meet" font-family="{FONT}" class="chart-svg">'
+        f'width="{_n(width)}" height="{_n(height)}" preserveAspectRatio="xMinYMin meet" '
+        f'font-family="{FONT}" class="chart-svg">'
         f'<title id="{uid}-title">{escape(title)}</title>'
         f'<desc id="{uid}-desc">{escape(description)}</desc>' + "".join(body) + "</svg>"
     )
@@ -153,8 +154,8 @@ def _horizontal_bars(
     rows: Sequence[tuple[str, int, int | None]],
     inner_label: str | None = None,
 ) -> SafeString:
-    label_width, right, top, bar_height, gap = 190, 56, 16, 22, 10
-    plot_width = 420
+    label_width, right, top, bar_height, gap = 170, 56, 16, 22, 10
+    plot_width = 300
     width = label_width + plot_width + right
     maximum = max((row[1] for row in rows), default=0)
     ticks = nice_ticks(maximum)
@@ -174,7 +175,7 @@ def _horizontal_bars(
     for index, (label, value, inner) in enumerate(rows):
         y = top + index * (bar_height + gap) + gap / 2
         body.append(
-            _text(label_width - 8, y + bar_height / 2 + 4, _truncate(label, 30), anchor="end")
+            _text(label_width - 8, y + bar_height / 2 + 4, _truncate(label, 26), anchor="end")
         )
         body.append(
             f'<rect x="{label_width}" y="{_n(y)}" width="{_n(value * scale)}" '
@@ -295,7 +296,7 @@ def meetings_per_partner_year_chart(rows: Sequence[tuple[str, int, int]]) -> Cha
     counts = {(p, y): c for p, y, c in rows}
     maximum = max(counts.values())
     label_width, top, cell_w, cell_h = 200, 34, 64, 30
-    width = label_width + cell_w * len(years) + 16
+    width = max(label_width + cell_w * len(years) + 16, 420)
     height = top + cell_h * len(partners) + 40
     description = _("%(meetings)s meetings of %(partners)s partners, %(first)s to %(last)s.") % {
         "meetings": f"{sum(counts.values()):,}",
@@ -415,7 +416,7 @@ def timeline_lanes_chart(entries: Sequence[LaneEntry], *, max_lanes: int = 10) -
     last = max(e.end or e.start for e in dated)
     pad = max(15, (last - first).days // 40)
     first, last = first - datetime.timedelta(days=pad), last + datetime.timedelta(days=pad)
-    label_width, plot_width, top, lane_h = 180, 560, 24, 30
+    label_width, plot_width, top, lane_h = 160, 520, 24, 30
     width = label_width + plot_width + 20
     height = top + lane_h * len(lanes) + 82
 
@@ -430,7 +431,7 @@ def timeline_lanes_chart(entries: Sequence[LaneEntry], *, max_lanes: int = 10) -
             body.append(
                 f'<rect x="{label_width}" y="{y}" width="{plot_width}" height="{lane_h}" fill="#f5f7f9"/>'
             )
-        body.append(_text(label_width - 8, y + lane_h / 2 + 4, _truncate(lane, 26), anchor="end"))
+        body.append(_text(label_width - 8, y + lane_h / 2 + 4, _truncate(lane, 22), anchor="end"))
     for day, label in _axis_ticks(first, last):
         x = x_of(day)
         body.append(

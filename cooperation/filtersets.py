@@ -36,6 +36,13 @@ class SlugChoiceFilter(django_filters.ModelChoiceFilter):
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("to_field_name", "slug")
+        kwargs.setdefault("empty_label", _("Any"))
+        super().__init__(*args, **kwargs)
+
+
+class AnyChoiceFilter(django_filters.ChoiceFilter):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("empty_label", _("Any"))
         super().__init__(*args, **kwargs)
 
 
@@ -81,7 +88,7 @@ def words_q(value: str, *fields: str) -> Q:
 
 class PartnerFilterSet(django_filters.FilterSet):
     q = search_field()
-    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=PartnerKind.choices)
+    kind = AnyChoiceFilter(label=_("Kind"), choices=PartnerKind.choices)
     country = django_filters.CharFilter(
         label=_("Country"),
         method="filter_country",
@@ -139,14 +146,13 @@ class MeetingFilterSet(django_filters.FilterSet):
 
 class CommitmentFilterSet(django_filters.FilterSet):
     q = search_field()
-    status = django_filters.ChoiceFilter(label=_("Status"), choices=CommitmentStatus.choices)
-    state = django_filters.ChoiceFilter(
+    status = AnyChoiceFilter(label=_("Status"), choices=CommitmentStatus.choices)
+    state = AnyChoiceFilter(
         label=_("Standing"),
         choices=[("open", _("Open")), ("overdue", _("Overdue"))],
         method="filter_state",
-        empty_label=_("Any"),
     )
-    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=CommitmentKind.choices)
+    kind = AnyChoiceFilter(label=_("Kind"), choices=CommitmentKind.choices)
     partner = SlugChoiceFilter(
         label=_("By or to partner"), queryset=visible_partners, method="filter_partner"
     )
@@ -198,7 +204,7 @@ class ComplaintCountFilterSet(django_filters.FilterSet):
 
 class MilestoneFilterSet(django_filters.FilterSet):
     q = search_field()
-    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=MilestoneKind.choices)
+    kind = AnyChoiceFilter(label=_("Kind"), choices=MilestoneKind.choices)
     partner = SlugChoiceFilter(
         label=_("Partner"), queryset=visible_partners, method="filter_partner"
     )

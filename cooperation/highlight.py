@@ -1,6 +1,7 @@
-"""Marking the cited passages inside a source's text."""
+"""Marking the cited passages inside a source's text, with numbered paragraphs."""
 
 import re
+from dataclasses import dataclass, field
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -20,10 +21,21 @@ def _pattern(passage: str) -> re.Pattern | None:
     return re.compile(r"\s+".join(re.escape(word) for word in words))
 
 
-def highlight_passages(text: str, items) -> SafeString:
-    """The text, escaped, with each item's passage (first occurrence, whitespace-insensitive)
-    wrapped in <mark id=...>. Overlapping passages share one mark; the later ones get an
-    empty anchor where they begin, so every passage can still be linked to."""
+@dataclass
+class Highlighted:
+    """A source text as HTML, and the paragraph each passage starts in (by anchor)."""
+
+    html: SafeString
+    paragraphs: dict[str, int] = field(default_factory=dict)
+
+    def __html__(self):
+        return self.html
+
+
+def highlight_passages(text: str, items) -> Highlighted:
+    """The text, escaped, with numbered paragraphs (`para-N`) and each item's passage (first
+    occurrence, whitespace-insensitive) wrapped in <mark id=...>. Overlapping passages share
+    one mark; later ones get an empty anchor where they begin, so each can be linked to."""
     spans = []
     for item in items:
         pattern = _pattern(item.passage)
@@ -38,18 +50,30 @@ def highlight_passages(text: str, items) -> SafeString:
             merged[-1][2].append((start, anchor))
         else:
             merged.append([start, end, [(start, anchor)]])
-    out, position = [], 0
+
+    # Insertions at text positions, in the order they must appear at the same position.
+    inserts: dict[int, list[str]] = {}
+    paragraph_starts = [0] + [m.end() for m in re.finditer(r"\n+", text) if m.end() < len(text)]
+    for number, position in enumerate(paragraph_starts, start=1):
+        inserts.setdefault(position, []).append(
+            f'<span class="para-no" id="para-{number}" aria-hidden="true">{number}</span>'
+        )
     for start, end, anchors in merged:
-        out.append(escape(text[position:start]))
-        first = anchors[0][1]
-        cursor = start
-        inner = []
+        inserts.setdefault(start, []).append(f'<mark id="{anchors[0][1]}">')
         for anchor_start, anchor in anchors[1:]:
-            inner.append(escape(text[cursor:anchor_start]))
-            inner.append(f'<span id="{anchor}" class="anchor"></span>')
-            cursor = anchor_start
-        inner.append(escape(text[cursor:end]))
-        out.append(f'<mark id="{first}">{"".join(inner)}</mark>')
-        position = end
+            inserts.setdefault(anchor_start, []).append(
+                f'<span id="{anchor}" class="anchor"></span>'
+            )
+        inserts.setdefault(end, []).insert(0, "</mark>")
+
+    out, position = [], 0
+    for cut in sorted(inserts):
+        out.append(escape(text[position:cut]))
+        out.extend(inserts[cut])
+        position = cut
     out.append(escape(text[position:]))
-    return mark_safe("".join(out))
+
+    paragraphs = {}
+    for start, _end, anchor in spans:
+        paragraphs[anchor] = sum(1 for p in paragraph_starts if p <= start)
+    return Highlighted(mark_safe("".join(out)), paragraphs)

@@ -734,9 +734,12 @@ def _timeline_union(*, user, filters: TimelineFilters):
             rows(commitments.filter(_in_range(filters, "date")), EntryKind.COMMITMENT, "date")
         )
     if EntryKind.UPDATE in kinds:
-        updates = CommitmentUpdate.objects.filter(
-            commitment__in=commitments.order_by().values("pk")
-        ).filter(_in_range(filters, "date"))
+        # An 'announced' entry repeats the commitment's own entry; only later steps show.
+        updates = (
+            CommitmentUpdate.objects.filter(commitment__in=commitments.order_by().values("pk"))
+            .exclude(status=CommitmentStatus.ANNOUNCED)
+            .filter(_in_range(filters, "date"))
+        )
         parts.append(rows(updates, EntryKind.UPDATE, "date"))
     if EntryKind.MILESTONE in kinds:
         qs = milestones_visible_to(user).filter(_in_range(filters, "date"))
@@ -825,7 +828,8 @@ def _hydrate(*, user, rows: list[tuple[str, int, datetime.date | None]]) -> list
         for cc in complaintcount_list(user=user).filter(pk__in=ids[EntryKind.COMPLAINTS]):
             loaded[(EntryKind.COMPLAINTS, cc.pk)] = TimelineEntry(
                 EntryKind.COMPLAINTS, cc.pk, cc.period_start, "day", cc.period_inferred,
-                end=cc.period_end, title=str(cc), url=cc.get_absolute_url(),
+                end=cc.period_end, url=cc.get_absolute_url(),
+                title=_("%(count)s complaints received") % {"count": cc.count},
                 partners=[cc.received_by] if cc.received_by_shown else [], record=cc,
             )  # fmt: skip
     return [loaded[(kind, pk)] for kind, pk, _date in rows if (kind, pk) in loaded]

@@ -11,7 +11,7 @@ from django_tables2.export import TableExport
 from cooperation import charts, filtersets, selectors, tables
 from cooperation import search as search_module
 from cooperation.forms import SearchForm, TimelineFilterForm, page_number
-from cooperation.highlight import highlight_passages
+from cooperation.highlight import highlight_passages, passage_anchor
 from cooperation.models import Commitment, ComplaintCount, Meeting, Milestone, Partner, Source
 
 PER_PAGE = 25
@@ -230,10 +230,13 @@ def milestone_detail(request, slug):
 def source_detail(request, pk):
     detail = _get_or_404(selectors.source_get, Source, user=request.user, pk=pk)
     text = highlight_passages(detail.record.text, detail.citations + detail["updates"])
+    for item in detail["citing"]:
+        for passage in item.passages:
+            passage.paragraph = text.paragraphs.get(passage_anchor(passage))
     return render(
         request,
         "cooperation/source_detail.html",
-        {"source": detail.record, "detail": detail, "highlighted": text},
+        {"source": detail.record, "detail": detail, "highlighted": text.html},
     )
 
 
