@@ -13,7 +13,6 @@ class ReportRequestForm(forms.Form):
     month = forms.CharField(
         label=_("Month"),
         required=False,
-        max_length=7,
         help_text=_("As YYYY-MM, such as 2022-11. Or give a start and an end instead."),
         widget=forms.TextInput(attrs={"type": "month", "placeholder": "2022-11"}),
     )

@@ -69,6 +69,7 @@ def report_dossier(request, slug):
     report, queued = services.report_request_dossier(
         partner=partner, audience=audience, requested_by=request.user
     )
+    report.refresh_from_db()  # without a broker, the build ran as the request committed
     if report.status == ReportStatus.READY:
         return redirect("cooperation:report-download", pk=report.pk)
     _announce(request, report, queued)
