@@ -194,7 +194,7 @@ class CitationAdmin(SimpleHistoryAdmin):
     list_filter = ["content_type", "source"]
     search_fields = ["passage", "source__title"]
     autocomplete_fields = ["source", "quoted_person"]
-    list_select_related = ["source", "content_type"]
+    list_select_related = ["source", "content_type", "quoted_person"]
 
 
 @admin.register(Report)
