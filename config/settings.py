@@ -192,6 +192,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # concord.access writes one line per sign-in, failure, lockout, refusal and report request;
+    # django-axes' own lines would repeat them.
+    "loggers": {"axes": {"level": "WARNING"}},
 }
 
 # Security. Production is DEBUG off behind an HTTPS proxy: the proxy terminates TLS and sets
@@ -246,6 +249,7 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "cooperation.access_log.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "cooperation.access_log.client_ip"
+AXES_USERNAME_CALLABLE = "cooperation.access_log.throttled_username"
 AXES_VERBOSE = False
 
 # Asking for reports, per user per hour (cooperation.ratelimit).

@@ -40,6 +40,17 @@ def client_ip(request) -> str | None:
     return remote
 
 
+def throttled_username(request, credentials) -> str | None:
+    """The username django-axes counts failures for: as typed, cut to the longest a username
+    can be, without NUL characters, so a hostile value cannot break the attempt log."""
+    value = (credentials or {}).get("username")
+    if value is None and request is not None:
+        value = request.POST.get("username")
+    if value is None:
+        return None
+    return str(value).replace("\x00", "")[:150]
+
+
 def _quote(value) -> str:
     """A value safe to put in one log line: no spaces or line breaks an attacker could inject."""
     text = str(value) if value not in (None, "") else "-"

@@ -11,6 +11,7 @@ import django_tables2 as tables
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import EmptyPage, PageNotAnInteger
 from django.db.models import CharField, F, Value
 from django.shortcuts import render
 from django.template import TemplateDoesNotExist
@@ -243,7 +244,12 @@ def change_list(request):
         get_template(table.template_name)
     except TemplateDoesNotExist:
         table.template_name = "django_tables2/table.html"
-    tables.RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+    # A fixed page size: a per_page from the query string would let anyone ask for every row.
+    tables.RequestConfig(request, paginate=False).configure(table)
+    try:
+        table.paginate(page=request.GET.get("page", 1), per_page=PER_PAGE)
+    except (EmptyPage, PageNotAnInteger):
+        table.paginate(page=1, per_page=PER_PAGE)
     table.load_details()
     return render(
         request,
