@@ -108,7 +108,9 @@ class ChangeFilterSet(django_filters.FilterSet):
 class ChangeTable(tables.Table):
     """The change list: one row per historical record."""
 
-    history_date = tables.DateTimeColumn(verbose_name=_("When"), format="j M Y, H:i")
+    history_date = tables.DateTimeColumn(
+        verbose_name=_("When"), format="j M Y, H:i", attrs={"td": {"class": "nowrap"}}
+    )
     user_name = tables.Column(verbose_name=_("By"), default=_("(system)"))
     history_type = tables.Column(verbose_name=_("Action"))
     model = tables.Column(verbose_name=_("Record type"))
