@@ -277,6 +277,7 @@ class Collector:
             "date": _iso(meeting.date),
             "date_display": meeting.date_display,
             "placement": self.placement(meeting.date, meeting.date_precision),
+            "precision": meeting.date_precision,
             "location": meeting.location,
             "partners": self.partner_names(meeting.partners.all()),
             "participants": [
@@ -298,6 +299,7 @@ class Collector:
             "date": _iso(milestone.date),
             "date_display": milestone.date_display,
             "placement": self.placement(milestone.date, milestone.date_precision),
+            "precision": milestone.date_precision,
             "description": milestone.description,
             "partners": self.partner_names(milestone.partners.all()),
             "sources": self.sources_of(milestone),
@@ -328,6 +330,7 @@ class Collector:
             "date": _iso(commitment.date),
             "date_display": commitment.date_display,
             "placement": self.placement(commitment.date, commitment.date_precision),
+            "precision": commitment.date_precision,
             "made_by": commitment.made_by.display_name,
             "made_by_id": commitment.made_by_id,
             "made_by_person": person.name if person else "",

@@ -20,7 +20,7 @@ from weasyprint import HTML
 from weasyprint.urls import default_url_fetcher
 
 from cooperation import charts
-from cooperation.models import CommitmentStatus, ReportKind, Visibility
+from cooperation.models import CommitmentStatus, DatePrecision, ReportKind, Visibility
 from cooperation.reports.data import IN, MAYBE
 
 FONT_DIRECTORIES = [Path("/usr/share/fonts"), Path("/usr/local/share/fonts")]
@@ -55,22 +55,31 @@ def html_to_pdf(html: str) -> RenderedPdf:
     return RenderedPdf(content=document.write_pdf(), page_count=len(document.pages))
 
 
+# Dates precise enough to draw at a point on a time axis; a bare year would look like 1 January.
+DRAWN_PRECISIONS = {DatePrecision.DAY, DatePrecision.APPROXIMATE, DatePrecision.MONTH}
+
+
 def _lane_entries(data: dict) -> list[charts.LaneEntry]:
-    day = datetime.date.fromisoformat
+    def day(value):
+        return datetime.date.fromisoformat(value)
+
+    def drawn(row):
+        return row["placement"] == IN and row["precision"] in DRAWN_PRECISIONS
+
     entries = []
     for row in data["meetings"]:
-        if row["placement"] == IN:
+        if drawn(row):
             for name in row["partners"]:
                 entries.append(
                     charts.LaneEntry(name, day(row["date"]), None, "meeting", row["title"])
                 )
     for row in data["commitments"]:
-        if row["placement"] == IN:
+        if drawn(row):
             entries.append(
                 charts.LaneEntry(row["made_by"], day(row["date"]), None, "commitment", row["title"])
             )
     for row in data["milestones"]:
-        if row["placement"] == IN:
+        if drawn(row):
             for name in row["partners"]:
                 entries.append(
                     charts.LaneEntry(name, day(row["date"]), None, "milestone", row["title"])
