@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
+from django.core.paginator import EmptyPage
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import slugify
@@ -24,11 +25,27 @@ from cooperation.reports.tables import ReportTable
 REFRESH_SECONDS = 3
 
 
+PER_PAGE = 25
+
+
+def _paginate(table, page: str | None) -> None:
+    """A fixed page size, and the nearest real page for any page number a visitor types."""
+    try:
+        number = max(1, int(page or 1))
+    except ValueError:
+        number = 1
+    try:
+        table.paginate(page=number, per_page=PER_PAGE)
+    except EmptyPage:
+        table.paginate(page=table.paginator.num_pages, per_page=PER_PAGE)
+
+
 def report_list(request, form=None, status=200):
     reports = selectors.reports_visible_to(request.user)
     filterset = ReportFilterSet(request.GET or None, queryset=reports, request=request)
     table = ReportTable(filterset.qs)
-    RequestConfig(request, paginate={"per_page": 25}).configure(table)
+    RequestConfig(request, paginate=False).configure(table)
+    _paginate(table, request.GET.get("page"))
     can_request = selectors.report_can_request(request.user)
     if can_request and form is None:
         form = ReportRequestForm()
