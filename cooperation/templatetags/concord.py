@@ -29,3 +29,11 @@ def nav_active(context, *names) -> str:
     if match and match.url_name in names:
         return mark_safe('aria-current="page"')
     return ""
+
+
+@register.filter
+def web_address(value) -> str:
+    """The address if it is http(s), else empty: stored addresses are not trusted as links
+    (a `javascript:` address would run in the reader's browser)."""
+    text = str(value or "").strip()
+    return text if text.lower().startswith(("http://", "https://")) else ""
