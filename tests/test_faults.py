@@ -363,7 +363,14 @@ def test_worker_killed_mid_report_still_ends_with_exactly_one_ready_report(proce
     second = start_worker(processes, env)
 
     def ready():
-        if report_state(report.pk)[0] == ReportStatus.READY:
+        state = report_state(report.pk)[0]
+        if state == ReportStatus.FAILED:
+            raise AssertionError(
+                "The killed build ended failed, not rebuilt: a report left running past the "
+                "time limit by a dead worker must go back to the queue (and be sent again) "
+                f"while it has attempts left.\n{Report.objects.get(pk=report.pk).error}"
+            )
+        if state == ReportStatus.READY:
             return True
         run_sweep(env)
         return False
