@@ -33,5 +33,6 @@ def generate_monthly_report() -> list[int]:
 
 @shared_task(acks_late=True, autoretry_for=(OperationalError, InterfaceError), retry_backoff=True)
 def fail_stuck_reports() -> dict[str, int]:
-    """Celery beat's sweep: fail reports stuck running, send again those stuck queued."""
+    """Celery beat's sweep: requeue (or, out of attempts, fail) reports stuck running, and
+    send again those stuck queued."""
     return services.reports_fail_stuck()

@@ -140,24 +140,29 @@ def test_asking_while_running_enqueues_nothing(queued, django_capture_on_commit_
     assert (report.pk, sent, callbacks) == (queued.pk, False, [])
 
 
-def test_the_sweep_fails_reports_stuck_running_and_resends_those_stuck_queued(
+def test_the_sweep_resends_reports_a_dead_worker_left_running_then_fails_them(
     settings, django_capture_on_commit_callbacks
 ):
     now = timezone.now()
     long_ago = now - datetime.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
+    november = {"period_start": NOVEMBER_2022.start, "period_end": NOVEMBER_2022.end}
     stuck = Report.objects.create(
         kind=ReportKind.MONTHLY,
-        period_start=NOVEMBER_2022.start,
-        period_end=NOVEMBER_2022.end,
+        **november,
         status=ReportStatus.RUNNING,
         started_at=long_ago,
+        attempts=1,
+    )
+    hopeless = Report.objects.create(
+        kind=ReportKind.DOSSIER,
+        partner=factories.PartnerFactory(),
+        **november,
+        status=ReportStatus.RUNNING,
+        started_at=long_ago,
+        attempts=services.MAX_ATTEMPTS,
     )
     lost = Report.objects.create(
-        kind=ReportKind.MONTHLY,
-        period_start=NOVEMBER_2022.start,
-        period_end=NOVEMBER_2022.end,
-        audience=Visibility.INTERNAL,
-        queued_at=long_ago,
+        kind=ReportKind.MONTHLY, **november, audience=Visibility.INTERNAL, queued_at=long_ago
     )
     busy = Report.objects.create(
         kind=ReportKind.PERIOD,
@@ -170,14 +175,28 @@ def test_the_sweep_fails_reports_stuck_running_and_resends_those_stuck_queued(
     with django_capture_on_commit_callbacks() as callbacks:
         result = tasks.fail_stuck_reports.apply().get()
 
-    assert result == {"failed": 1, "resent": 1}
-    assert len(callbacks) == 1
-    stuck.refresh_from_db()
-    lost.refresh_from_db()
-    busy.refresh_from_db()
-    assert stuck.status == ReportStatus.FAILED and "stopped without finishing" in stuck.error
+    assert result == {"failed": 1, "resent": 2}
+    assert len(callbacks) == 2
+    for report in (stuck, hopeless, lost, busy):
+        report.refresh_from_db()
+    assert stuck.status == ReportStatus.QUEUED and stuck.queued_at > long_ago
+    assert hopeless.status == ReportStatus.FAILED and "stopped without finishing" in hopeless.error
     assert lost.status == ReportStatus.QUEUED and lost.queued_at > long_ago
     assert busy.status == ReportStatus.RUNNING
+
+
+def test_a_report_sent_again_after_its_worker_died_is_built(queued, media):
+    Report.objects.filter(pk=queued.pk).update(
+        status=ReportStatus.RUNNING,
+        started_at=timezone.now() - datetime.timedelta(hours=1),
+        attempts=1,
+    )
+    services.reports_fail_stuck()
+    tasks.render_report.apply(args=[queued.pk])
+
+    report = Report.objects.get()
+    assert (report.status, report.attempts) == (ReportStatus.READY, 2)
+    assert len(pdf_files(media)) == 1
 
 
 def test_the_monthly_job_asks_for_last_months_public_and_internal_reports_once(

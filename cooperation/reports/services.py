@@ -31,6 +31,9 @@ logger = logging.getLogger(__name__)
 
 WHOLE_RECORD = "whole_record"
 
+# Builds a report may start before the sweep gives up on it (each lost worker costs one).
+MAX_ATTEMPTS = 3
+
 # Errors worth another try later: the database or the disk was briefly unavailable.
 TRANSIENT_ERRORS = (OperationalError, InterfaceError)
 
@@ -298,29 +301,43 @@ def report_render(*, report_id: int) -> Report | None:
 
 
 def reports_fail_stuck(*, now: datetime.datetime | None = None) -> dict[str, int]:
-    """Fail reports running past the hard time limit (their worker died), and send again
-    reports left queued that long (their message was lost, or the broker was down)."""
+    """Sweep up builds nobody is finishing.
+
+    A report running past the hard time limit lost its worker (killed, out of memory, time
+    limit): it goes back to the queue and is sent again while it has attempts left, and is
+    failed after that, so a report that kills every worker stops being retried. A report
+    queued that long lost its message (or the broker was down when it was sent): it is sent
+    again.
+    """
     now = now or timezone.now()
     cutoff = now - datetime.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
-    failed = Report.objects.filter(status=ReportStatus.RUNNING, started_at__lt=cutoff).update(
+    stuck = Report.objects.filter(status=ReportStatus.RUNNING, started_at__lt=cutoff)
+    requeued = []
+    for report_id in stuck.filter(attempts__lt=MAX_ATTEMPTS).values_list("pk", flat=True):
+        if Report.objects.filter(
+            pk=report_id, status=ReportStatus.RUNNING, started_at__lt=cutoff
+        ).update(status=ReportStatus.QUEUED, queued_at=now):
+            requeued.append(report_id)
+    failed = stuck.filter(attempts__gte=MAX_ATTEMPTS).update(
         status=ReportStatus.FAILED,
         finished_at=now,
         error=_(
-            "The build stopped without finishing (the worker stopped or ran out of time). "
-            "Ask for the report again to retry."
-        ),
+            "The build stopped without finishing %(attempts)s times (the worker stopped or ran "
+            "out of time). Ask for the report again to retry."
+        )
+        % {"attempts": MAX_ATTEMPTS},
     )
-    resent = 0
     stale = Report.objects.filter(status=ReportStatus.QUEUED, queued_at__lt=cutoff)
     for report_id in stale.values_list("pk", flat=True):
         if Report.objects.filter(
             pk=report_id, status=ReportStatus.QUEUED, queued_at__lt=cutoff
         ).update(queued_at=now):
-            _enqueue(report_id)
-            resent += 1
-    if failed or resent:
-        logger.warning("Report sweep: %s failed as stuck, %s sent again.", failed, resent)
-    return {"failed": failed, "resent": resent}
+            requeued.append(report_id)
+    for report_id in requeued:
+        _enqueue(report_id)
+    if failed or requeued:
+        logger.warning("Report sweep: %s failed as stuck, %s sent again.", failed, len(requeued))
+    return {"failed": failed, "resent": len(requeued)}
 
 
 def report_retry(*, report: Report) -> bool:
