@@ -39,6 +39,9 @@ run: install system-run
 	DEBUG=true $(BIN)/python manage.py migrate --no-input
 	DEBUG=true $(BIN)/python manage.py loaddata fixtures/seed.json
 	DEBUG=true $(BIN)/python manage.py populate_history --auto
+	DEBUG=true $(BIN)/python manage.py generate_report --period 2022-11
+	DEBUG=true $(BIN)/python manage.py generate_report --period 2022-11 --audience internal
+	DEBUG=true $(BIN)/python manage.py generate_report --partner ministry-of-interior
 	DEBUG=true $(BIN)/python manage.py ensure_local_admin
 	DEBUG=true $(BIN)/python manage.py runserver $(HOST)
 
@@ -62,6 +65,7 @@ bench: install system-run
 	$(BIN)/python manage.py migrate --no-input -v0
 	$(BIN)/python manage.py loaddata -v0 fixtures/seed.json
 	$(BIN)/python manage.py bench_pages --divide $(BENCH_DIVIDE)
+	$(BIN)/python manage.py bench_reports
 
 lint: install
 	$(BIN)/ruff check .
