@@ -188,11 +188,10 @@ def test_hsts_and_https_redirect_behind_the_proxy(client, db, settings):
 
 
 def production_environment() -> dict:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"DEBUG", "DJANGO_SETTINGS_MODULE"}
-    }
+    """What a production process gets: the services' addresses and nothing from the tests
+    (the browser fixture, for one, sets DJANGO_ALLOW_ASYNC_UNSAFE, which --deploy refuses)."""
+    passed_through = {"PATH", "HOME", "LANG", "DATABASE_URL", "CELERY_BROKER_URL"}
+    env = {key: value for key, value in os.environ.items() if key in passed_through}
     env.update(
         DEBUG="false",
         SECRET_KEY=secrets.token_urlsafe(64),
