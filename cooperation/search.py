@@ -44,14 +44,18 @@ SEARCHED = [
 
 
 def _full_text(queryset: QuerySet, weighted: dict[str, list[str]], query: str) -> QuerySet:
-    vector = None
-    for weight, fields in weighted.items():
-        part = SearchVector(*fields, weight=weight, config=SEARCH_CONFIG)
-        vector = part if vector is None else vector + part
+    fields = [name for names in weighted.values() for name in names]
+    weighted_vector = None
+    for weight, names in weighted.items():
+        part = SearchVector(*names, weight=weight, config=SEARCH_CONFIG)
+        weighted_vector = part if weighted_vector is None else weighted_vector + part
     search_query = SearchQuery(query, search_type="websearch", config=SEARCH_CONFIG)
+    # Match on the plain document (the expression migration 0005 indexes with GIN),
+    # then rank only the matches by the weighted one.
     return (
-        queryset.annotate(rank=SearchRank(vector, search_query))
-        .filter(rank__gt=0)
+        queryset.annotate(document=SearchVector(*fields, config=SEARCH_CONFIG))
+        .filter(document=search_query)
+        .annotate(rank=SearchRank(weighted_vector, search_query))
         .order_by("-rank", "pk")
     )
 

@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, reset_queries, transaction
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
+from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import reverse
 
 from cooperation import models
@@ -161,6 +161,7 @@ class Command(BaseCommand):
         parser.add_argument("--runs", type=int, default=5)
         parser.add_argument("--no-fill", action="store_true", help="Time the data already there.")
 
+    @override_settings(ALLOWED_HOSTS=["testserver"], DEBUG=False)
     def handle(self, *args, divide, runs, no_fill, **options):
         name = str(connection.settings_dict["NAME"])
         if "bench" not in name:
