@@ -133,7 +133,7 @@ def nice_ticks(maximum: float, count: int = 5) -> list[float]:
     raw = maximum / count
     power = 10 ** math.floor(math.log10(raw))
     step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
-    step = max(step, 1)
+    step = max(round(step), 1)  # counts: whole-number ticks only
     ticks = [0]
     while ticks[-1] < maximum:
         ticks.append(ticks[-1] + step)
@@ -154,7 +154,7 @@ def _horizontal_bars(
     rows: Sequence[tuple[str, int, int | None]],
     inner_label: str | None = None,
 ) -> SafeString:
-    label_width, right, top, bar_height, gap = 170, 56, 16, 22, 10
+    label_width, right, top, bar_height, gap = 240, 56, 16, 22, 10
     plot_width = 300
     width = label_width + plot_width + right
     maximum = max((row[1] for row in rows), default=0)
@@ -175,7 +175,7 @@ def _horizontal_bars(
     for index, (label, value, inner) in enumerate(rows):
         y = top + index * (bar_height + gap) + gap / 2
         body.append(
-            _text(label_width - 8, y + bar_height / 2 + 4, _truncate(label, 26), anchor="end")
+            _text(label_width - 8, y + bar_height / 2 + 4, _truncate(label, 30), anchor="end")
         )
         body.append(
             f'<rect x="{label_width}" y="{_n(y)}" width="{_n(value * scale)}" '
@@ -486,7 +486,7 @@ def timeline_lanes_chart(entries: Sequence[LaneEntry], *, max_lanes: int = 10) -
         else:
             body.append(_marker(kind, x, legend_y - 4))
         body.append(_text(x + 12, legend_y, name, size=11))
-        x += 24 + len(name) * 6.5
+        x += 30 + len(name) * 7.5  # generous: PDF fonts run wider than the browser's
     description = _("%(count)s dated entries across %(lanes)s lanes, %(first)s to %(last)s.") % {
         "count": len(dated),
         "lanes": len(lanes),

@@ -92,3 +92,5 @@ def test_nice_ticks():
     assert charts.nice_ticks(289) == [0, 100, 200, 300]
     assert charts.nice_ticks(6) == [0, 2, 4, 6]
     assert charts.nice_ticks(0) == [0, 1]
+    assert charts.nice_ticks(3) == [0, 1, 2, 3]
+    assert all(isinstance(tick, int) for tick in charts.nice_ticks(3))
