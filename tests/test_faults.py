@@ -286,12 +286,15 @@ def report_state(pk) -> tuple[str, str]:
     return report.status, report.file.name
 
 
-def test_report_asked_for_while_the_broker_is_down_is_built_once_it_is_back(processes, seed):
+def test_report_asked_for_while_the_broker_is_down_is_built_once_it_is_back(
+    processes, seed, tmp_path
+):
     make_editor()
     redis = Redis(processes)  # not started: its port is closed
     env = base_env(
         DATABASE_URL=database_url_for_subprocesses(),
         CELERY_BROKER_URL=redis.url,
+        MEDIA_ROOT=str(tmp_path / "media"),
         # Short limits so the sweep treats a report queued a few seconds ago as stranded.
         CELERY_TASK_TIME_LIMIT="4",
         CELERY_TASK_SOFT_TIME_LIMIT="3",
