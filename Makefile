@@ -67,6 +67,15 @@ bench: install system-run
 	$(BIN)/python manage.py bench_pages --divide $(BENCH_DIVIDE)
 	$(BIN)/python manage.py bench_reports
 
+BENCH_SECONDS ?= 30
+BENCH_CLIENTS ?= 16
+bench-load: export DATABASE_URL = $(BENCH_DATABASE_URL)
+bench-load: export SECRET_KEY ?= bench-only-secret-key
+bench-load: export CELERY_BROKER_URL =
+bench-load: install system-run
+	$(BIN)/python manage.py migrate --no-input -v0
+	$(BIN)/python manage.py bench_load --duration $(BENCH_SECONDS) --concurrency $(BENCH_CLIENTS)
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from cooperation import services
+from cooperation.audit import ProtectCitedAdminMixin
 from cooperation.models import (
     Citation,
     Commitment,
@@ -91,7 +92,7 @@ class SourceAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Partner)
-class PartnerAdmin(RecordAdmin):
+class PartnerAdmin(ProtectCitedAdminMixin, RecordAdmin):
     list_display = ["name", "short_name", "kind", "country", "parent", "visibility"]
     list_filter = ["kind", "country", "visibility"]
     search_fields = ["name", "short_name", "slug", "description"]
@@ -101,7 +102,7 @@ class PartnerAdmin(RecordAdmin):
 
 
 @admin.register(Person)
-class PersonAdmin(RecordAdmin):
+class PersonAdmin(ProtectCitedAdminMixin, RecordAdmin):
     list_display = ["name", "role", "partner", "visibility"]
     list_filter = ["visibility", "partner__kind"]
     search_fields = ["name", "role", "partner__name"]

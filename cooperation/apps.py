@@ -7,5 +7,6 @@ class CooperationConfig(AppConfig):
     verbose_name = _("Cooperation")
 
     def ready(self):
-        # Connect the signal receivers: access log lines and the refusal to delete cited records.
-        from cooperation import access_log, audit  # noqa: F401
+        # Connect the signal receivers: access log lines, the refusal to delete cited records,
+        # and the staff flag that follows the admin roles.
+        from cooperation import access_log, audit, roles  # noqa: F401

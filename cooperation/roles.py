@@ -1,10 +1,16 @@
 """The three roles, as Django groups, and the permissions each holds."""
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
+from django.db.models.signals import m2m_changed
+from django.dispatch import receiver
 
 VIEWER = "Viewer"
 EDITOR = "Editor"
 ADMINISTRATOR = "Administrator"
+
+# Roles that work in the admin panel, and so need Django's staff flag.
+STAFF_ROLES = {EDITOR, ADMINISTRATOR}
 
 RECORD_MODELS = [
     "partner",
@@ -50,3 +56,19 @@ def roles_sync(group_model=Group, permission_model=Permission) -> None:
     for name, permissions in role_permissions(permission_model).items():
         group, _ = group_model.objects.get_or_create(name=name)
         group.permissions.set(permissions)
+
+
+@receiver(m2m_changed, sender=get_user_model().groups.through, dispatch_uid="concord_role_staff")
+def staff_follows_roles(sender, instance, action, reverse, pk_set, **kwargs):
+    """Editors and Administrators work in the admin panel: joining either role grants the
+    staff flag; leaving the last of them takes it away (superusers keep theirs). Other
+    group changes leave the flag as an administrator set it."""
+    if reverse or action not in {"post_add", "post_remove"}:
+        return
+    staff_group_ids = set(Group.objects.filter(name__in=STAFF_ROLES).values_list("pk", flat=True))
+    if not staff_group_ids & set(pk_set or ()):
+        return
+    is_staff = instance.is_superuser or instance.groups.filter(pk__in=staff_group_ids).exists()
+    if instance.is_staff != is_staff:
+        instance.is_staff = is_staff
+        instance.save(update_fields=["is_staff"])

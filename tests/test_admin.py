@@ -220,3 +220,31 @@ def test_adding_a_commitment_update_in_the_admin_moves_the_status(admin_client, 
     commitment.refresh_from_db()
     assert commitment.status == models.CommitmentStatus.IN_PROGRESS
     assert commitment.updates.count() == 2
+
+
+def test_admin_delete_page_names_the_meetings_that_cite_a_partner(admin_client, seed):
+    partner = models.Partner.objects.get(slug="embassy-of-france-in-cambodia")
+    url = reverse("admin:cooperation_partner_delete", args=[partner.pk])
+    response = admin_client.get(url)
+    assert response.status_code == 200
+    assert "Sar Kheng meets French ambassador Jacques Pellet" in response.content.decode()
+    response = admin_client.post(url, {"post": "yes"})
+    assert response.status_code == 200
+    assert models.Partner.objects.filter(pk=partner.pk).exists()
+
+
+def test_joining_an_admin_role_grants_staff_and_leaving_it_takes_it_away(db):
+    from django.contrib.auth.models import Group
+
+    from cooperation.roles import EDITOR, VIEWER
+
+    user = factories.UserFactory()
+    user.groups.add(Group.objects.get(name=VIEWER))
+    user.refresh_from_db()
+    assert not user.is_staff
+    user.groups.add(Group.objects.get(name=EDITOR))
+    user.refresh_from_db()
+    assert user.is_staff
+    user.groups.remove(Group.objects.get(name=EDITOR))
+    user.refresh_from_db()
+    assert not user.is_staff
