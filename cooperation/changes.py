@@ -3,7 +3,7 @@
 One row per historical record (django-simple-history): when, who, what happened, to which
 record, and which fields changed from what to what. The list is one UNION query over every
 history table, filtered in each branch; the details of a page cost two queries per kind of
-record on it, however many rows it has.
+record on it, plus two per many-to-many link it tracks, however many rows it has.
 """
 
 import django_filters
@@ -20,6 +20,7 @@ from django.urls import NoReverseMatch
 from django.utils.html import format_html, format_html_join
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
+from simple_history.utils import get_m2m_reverse_field_name
 
 from cooperation.models import Citation
 
@@ -185,6 +186,7 @@ class ChangeTable(tables.Table):
             last_seen[object_id] = history_id
         needed = set(history_ids) | {pk for pk in previous_of.values() if pk}
         versions = {v.history_id: v for v in history.objects.filter(history_id__in=needed)}
+        links = m2m_links(history, needed)
         for history_id in history_ids:
             version = versions.get(history_id)
             if version is None:
@@ -193,7 +195,7 @@ class ChangeTable(tables.Table):
             self.details[key] = (record_label(version), record_url(version, name))
             before = versions.get(previous_of.get(history_id))
             if before is not None and version.history_type == "~":
-                self.diffs[key] = field_changes(version, before)
+                self.diffs[key] = field_changes(version, before, links)
 
 
 def record_label(version) -> str:
@@ -225,13 +227,38 @@ def _short(value) -> str:
     return text if len(text) <= VALUE_LENGTH else text[: VALUE_LENGTH - 1] + "…"
 
 
-def field_changes(version, before) -> list[tuple[str, str, str]]:
-    """(field, old, new) for each field this version changed."""
-    delta = version.diff_against(before, excluded_fields=["updated_at"])
+def m2m_links(history, history_ids) -> dict[tuple[str, int], list[str]]:
+    """{(link name, history id): names linked in that version}, two queries per link."""
+    links = {}
+    for field in history._history_m2m_fields:
+        through = getattr(history, field.name).model  # the link's own history table
+        pairs = list(
+            through.objects.filter(history_id__in=history_ids).values_list(
+                "history_id", get_m2m_reverse_field_name(field)
+            )
+        )
+        names = field.related_model.objects.in_bulk({target for _, target in pairs})
+        for history_id, target in sorted(pairs, key=lambda pair: str(names.get(pair[1], ""))):
+            label = str(names[target]) if target in names else f"#{target}"
+            links.setdefault((field.name, history_id), []).append(label)
+    return links
+
+
+def field_changes(version, before, links) -> list[tuple[str, str, str]]:
+    """(field, old, new) for each field, or many-to-many link, this version changed."""
+    opts = version.instance_type._meta
+    m2m_names = [field.name for field in version._history_m2m_fields]
+    delta = version.diff_against(before, excluded_fields=["updated_at", *m2m_names])
     rows = []
     for change in delta.changes:
-        field = version.instance_type._meta.get_field(change.field)
+        field = opts.get_field(change.field)
         rows.append((capfirst(field.verbose_name), _short(change.old), _short(change.new)))
+    for name in m2m_names:
+        old = links.get((name, before.history_id), [])
+        new = links.get((name, version.history_id), [])
+        if old != new:
+            label = capfirst(opts.get_field(name).verbose_name)
+            rows.append((label, _short(", ".join(old)), _short(", ".join(new))))
     return rows
 
 

@@ -302,6 +302,9 @@ class Meeting(CitedRecord, UncertainDate):
     summary = models.TextField(_("what was discussed"))
     outcome = models.TextField(_("what came of it"), blank=True)
 
+    # Read by django-simple-history: changes to these links are history too.
+    _history_m2m_fields = ["partners", "participants", "topics"]
+
     class Meta:
         ordering = [F("date").desc(nulls_last=True), "title"]
         verbose_name = _("meeting")
@@ -392,6 +395,8 @@ class Commitment(CitedRecord, UncertainDate):
         db_index=True,
     )
     target_date = models.DateField(_("target date"), null=True, blank=True, db_index=True)
+
+    _history_m2m_fields = ["made_to", "topics"]
 
     objects = CommitmentQuerySet.as_manager()
 
@@ -562,6 +567,8 @@ class Milestone(CitedRecord, UncertainDate):
     topics = models.ManyToManyField(
         Topic, related_name="milestones", blank=True, verbose_name=_("topics")
     )
+
+    _history_m2m_fields = ["partners", "topics"]
 
     class Meta:
         ordering = [F("date").desc(nulls_last=True), "title"]

@@ -105,7 +105,11 @@ def test_editor_records_a_meeting_with_commitment_and_quote_in_one_form(admin_cl
     assert meeting.commitments.get().made_to.get() == embassy
     quote = meeting.citations.get()
     assert quote.quoted_person == minister
-    assert meeting.history.count() == 1
+    latest = meeting.history.first()
+    assert latest.history_user.username == "editor-in-chief"
+    assert sorted(link.partner_id for link in latest.partners.all()) == sorted(
+        [ministry.pk, embassy.pk]
+    )
 
 
 def test_admin_refuses_a_passage_not_in_the_source(admin_client):
@@ -248,3 +252,14 @@ def test_joining_an_admin_role_grants_staff_and_leaving_it_takes_it_away(db):
     user.groups.remove(Group.objects.get(name=EDITOR))
     user.refresh_from_db()
     assert not user.is_staff
+
+
+def test_changing_a_meetings_partners_in_the_admin_is_in_its_history(admin_client, seed):
+    meeting = models.Meeting.objects.get(slug="sar-kheng-meets-french-ambassador-jacques-pellet")
+    eu = models.Partner.objects.get(slug="european-union")
+    before = meeting.history.count()
+    meeting.partners.add(eu)
+    latest, previous = meeting.history.all()[:2]
+    assert meeting.history.count() == before + 1
+    delta = latest.diff_against(previous)
+    assert "partners" in delta.changed_fields

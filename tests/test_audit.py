@@ -13,7 +13,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cooperation import services
-from cooperation.admin import PartnerAdmin
 from cooperation.audit import ProtectCitedAdminMixin
 from cooperation.models import CommitmentStatus, Partner, Source
 from cooperation.roles import ADMINISTRATOR, EDITOR
@@ -162,9 +161,8 @@ def test_an_uncited_partner_can_be_deleted(db):
 def test_admin_mixin_lists_meetings_that_cite_a_partner(rf, administrator):
     partner = factories.PartnerFactory(name="Embassy of France")
     factories.MeetingFactory(title="Embassy visit to the ministry", partners=[partner])
-    model_admin = type("GuardedPartnerAdmin", (ProtectCitedAdminMixin, PartnerAdmin), {})(
-        Partner, admin.site
-    )
+    model_admin = admin.site._registry[Partner]
+    assert isinstance(model_admin, ProtectCitedAdminMixin)
     request = rf.get("/")
     request.user = administrator
     _, _, _, protected = model_admin.get_deleted_objects([partner], request)
@@ -248,3 +246,11 @@ def test_changes_page_query_count_does_not_grow_with_rows(client, viewer):
     many = queries_for_page()
     assert many == few
     assert many <= 20
+
+
+def test_changes_page_shows_a_change_of_links(client, editor):
+    meeting = factories.MeetingFactory(title="Border talks")
+    meeting.partners.add(factories.PartnerFactory(name="Immigration police"))
+    client.force_login(editor)
+    body = client.get(reverse("changes")).content.decode()
+    assert "Immigration police" in body
