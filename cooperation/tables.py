@@ -126,19 +126,11 @@ class PartnerTable(ConcordTable):
         return value.isoformat() if value else ""
 
 
-class MeetingTable(ConcordTable):
-    date = UncertainDateColumn(order_by=("date",))
-    title = tables.Column(verbose_name=_("Meeting"), linkify=True)
+class PartnersAndTopicsTable(ConcordTable):
+    """Columns for records linked to partners and topics (meetings, milestones)."""
+
     partners = tables.Column(verbose_name=_("Partners"), empty_values=(), orderable=False)
     topics = tables.Column(verbose_name=_("Topics"), empty_values=(), orderable=False)
-    location = tables.Column(verbose_name=_("Location"), default=DASH)
-    date_iso = iso_date_column()
-
-    order_date = order_nulls_last("date")
-
-    class Meta(ConcordTable.Meta):
-        fields = ()
-        sequence = ("date", "title", "partners", "topics", "location", "date_iso")
 
     def render_partners(self, record):
         return links(record.partners.all())
@@ -151,6 +143,19 @@ class MeetingTable(ConcordTable):
 
     def value_topics(self, record):
         return names(record.topics.all())
+
+
+class MeetingTable(PartnersAndTopicsTable):
+    date = UncertainDateColumn(order_by=("date",))
+    title = tables.Column(verbose_name=_("Meeting"), linkify=True)
+    location = tables.Column(verbose_name=_("Location"), default=DASH)
+    date_iso = iso_date_column()
+
+    order_date = order_nulls_last("date")
+
+    class Meta(ConcordTable.Meta):
+        fields = ()
+        sequence = ("date", "title", "partners", "topics", "location", "date_iso")
 
     def value_location(self, value):
         return value or ""
@@ -318,12 +323,10 @@ class ComplaintCountTable(ConcordTable):
         return value or ""
 
 
-class MilestoneTable(ConcordTable):
+class MilestoneTable(PartnersAndTopicsTable):
     date = UncertainDateColumn(order_by=("date",))
     title = tables.Column(verbose_name=_("Milestone"), linkify=True)
     kind = tables.Column(verbose_name=_("Kind"))
-    partners = tables.Column(verbose_name=_("Partners"), empty_values=(), orderable=False)
-    topics = tables.Column(verbose_name=_("Topics"), empty_values=(), orderable=False)
     date_iso = iso_date_column()
 
     order_date = order_nulls_last("date")
@@ -331,15 +334,3 @@ class MilestoneTable(ConcordTable):
     class Meta(ConcordTable.Meta):
         fields = ()
         sequence = ("date", "title", "kind", "partners", "topics", "date_iso")
-
-    def render_partners(self, record):
-        return links(record.partners.all())
-
-    def value_partners(self, record):
-        return names(record.partners.all())
-
-    def render_topics(self, record):
-        return names(record.topics.all()) or DASH
-
-    def value_topics(self, record):
-        return names(record.topics.all())
