@@ -51,7 +51,7 @@ test: export CELERY_BROKER_URL ?= redis://127.0.0.1:6379/0
 test: export SECRET_KEY ?= test-only-secret-key
 test: install system-test
 	$(BIN)/ruff check .
-	$(BIN)/python manage.py makemigrations --check --dry-run
+	DATABASE_URL= SQLITE_PATH=:memory: $(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest
 
 # Benchmarks fill a database of their own: national scale divided by BENCH_DIVIDE.
