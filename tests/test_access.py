@@ -226,3 +226,11 @@ def test_internal_report_download_is_404_for_anonymous_visitors(client, db):
     report = internal_records()[-1]
     url = reverse("cooperation:report-download", args=[report.pk])
     assert client.get(url).status_code == 404
+
+
+def test_dossier_request_is_logged_for_visitors_too(client, seed, caplog):
+    caplog.set_level(logging.INFO, logger="concord.access")
+    client.post(reverse("cooperation:report-dossier", args=["ministry-of-interior"]))
+    assert any(
+        r.getMessage().startswith("report-request user=- ip=127.0.0.1") for r in caplog.records
+    )

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_tables2 import RequestConfig
 
+from cooperation.access_log import log_event
 from cooperation.models import Partner, ReportStatus, Visibility
 from cooperation.ratelimit import (
     report_limit_message,
@@ -80,8 +81,10 @@ def report_dossier(request, slug):
     partner = get_object_or_404(partners, slug=slug)
     signed_in = request.user.is_authenticated
     if signed_in and not report_request_allowed(request.user):
+        log_event("report-request-refused", request=request, reason="hourly-limit")
         messages.error(request, report_limit_message())
         return redirect(partner)
+    log_event("report-request", request=request, path=request.path)
     audience = Visibility.INTERNAL if signed_in else Visibility.PUBLIC
     report, queued = services.report_request_dossier(
         partner=partner, audience=audience, requested_by=request.user
