@@ -3,23 +3,19 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
+from cooperation.filtersets import AnyChoiceFilter, SlugChoiceFilter
 from cooperation.models import Partner, Report, ReportKind, ReportStatus, Visibility
 
 
 def visible_partners(request):
-    partners = Partner.objects.all()
-    if request is None or not request.user.is_authenticated:
-        return partners.filter(visibility=Visibility.PUBLIC)
-    return partners
+    return Partner.objects.visible_to(getattr(request, "user", None))
 
 
 class ReportFilterSet(django_filters.FilterSet):
-    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=ReportKind.choices)
-    audience = django_filters.ChoiceFilter(label=_("Audience"), choices=Visibility.choices)
-    status = django_filters.ChoiceFilter(label=_("Status"), choices=ReportStatus.choices)
-    partner = django_filters.ModelChoiceFilter(
-        label=_("Partner"), queryset=visible_partners, to_field_name="slug"
-    )
+    kind = AnyChoiceFilter(label=_("Kind"), choices=ReportKind.choices)
+    audience = AnyChoiceFilter(label=_("Audience"), choices=Visibility.choices)
+    status = AnyChoiceFilter(label=_("Status"), choices=ReportStatus.choices)
+    partner = SlugChoiceFilter(label=_("Partner"), queryset=visible_partners)
     covers = django_filters.DateFilter(
         label=_("Covers the day"),
         method="filter_covers",
