@@ -344,6 +344,17 @@ class CommitmentQuerySet(VisibleQuerySet):
         """Commitments not yet fulfilled or withdrawn."""
         return self.filter(status__in=OPEN_COMMITMENT_STATUSES)
 
+    def involving(self, partner):
+        """Commitments the partner made or received. A UNION of two indexed lookups:
+        `made_by = X OR id IN (…)` would make PostgreSQL scan every commitment."""
+        made = Commitment.objects.filter(made_by=partner).order_by().values("pk")
+        received = (
+            Commitment.made_to.through.objects.filter(partner=partner)
+            .order_by()
+            .values("commitment")
+        )
+        return self.filter(pk__in=made.union(received))
+
     def overdue(self, today: datetime.date | None = None):
         """Past their target date and not fulfilled."""
         today = today or timezone.localdate()

@@ -346,8 +346,7 @@ def milestone_get(*, user, slug: str) -> Detail:
 
 def partner_commitments(*, user, partner: Partner) -> QuerySet[Commitment]:
     """Commitments the partner made or received, that the user may see."""
-    received = Commitment.made_to.through.objects.filter(partner=partner).values("commitment")
-    return commitment_list(user=user).filter(Q(made_by=partner) | Q(pk__in=received))
+    return commitment_list(user=user).involving(partner)
 
 
 def partner_sources(*, user, partner: Partner, limit: int = 50) -> QuerySet[Source]:
@@ -355,16 +354,13 @@ def partner_sources(*, user, partner: Partner, limit: int = 50) -> QuerySet[Sour
     types = ContentType.objects.get_for_models(
         Partner, Person, Meeting, Commitment, ComplaintCount, Milestone
     )
-    received = Commitment.made_to.through.objects.filter(partner=partner).values("commitment")
     related = (
         Q(content_type=types[Partner], object_id=partner.pk)
         | Q(content_type=types[Person], object_id__in=partner.people.values("pk"))
         | Q(content_type=types[Meeting], object_id__in=partner.meetings.values("pk"))
         | Q(
             content_type=types[Commitment],
-            object_id__in=Commitment.objects.filter(Q(made_by=partner) | Q(pk__in=received)).values(
-                "pk"
-            ),
+            object_id__in=Commitment.objects.involving(partner).values("pk"),
         )
         | Q(content_type=types[ComplaintCount], object_id__in=partner.complaint_counts.values("pk"))
         | Q(content_type=types[Milestone], object_id__in=partner.milestones.values("pk"))
@@ -723,8 +719,7 @@ def _timeline_union(*, user, filters: TimelineFilters):
 
     commitments = commitments_visible_to(user)
     if partner:
-        received = Commitment.made_to.through.objects.filter(partner=partner).values("commitment")
-        commitments = commitments.filter(Q(made_by=partner) | Q(pk__in=received))
+        commitments = commitments.involving(partner)
     if topic:
         commitments = commitments.filter(
             pk__in=Commitment.topics.through.objects.filter(topic=topic).values("commitment")

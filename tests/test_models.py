@@ -164,3 +164,12 @@ def test_a_broken_fixture_is_refused_and_changes_nothing(
             call_command("loaddata", str(broken), verbosity=0)
     after = models.ComplaintCount.objects.get()
     assert (after.count, after.verified_share) == (before.count, before.verified_share)
+
+
+def test_involving_finds_commitments_made_or_received_by_a_partner():
+    partner = factories.PartnerFactory()
+    made = factories.CommitmentFactory(made_by=partner)
+    received = factories.CommitmentFactory()
+    received.made_to.add(partner)
+    factories.CommitmentFactory()
+    assert set(models.Commitment.objects.involving(partner)) == {made, received}
