@@ -8,13 +8,11 @@ filterset has a `q` search over its record's words.
 import django_filters
 from django import forms
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cooperation import selectors
 from cooperation.forms import MAX_QUERY_LENGTH, DateInput, DateRangeMixin, SlugModelChoiceField
 from cooperation.models import (
-    OPEN_COMMITMENT_STATUSES,
     Commitment,
     CommitmentKind,
     CommitmentStatus,
@@ -169,15 +167,10 @@ class CommitmentFilterSet(django_filters.FilterSet):
         return queryset.filter(words_q(value, "title", "description"))
 
     def filter_state(self, queryset, name, value):
-        if value == "open":
-            return queryset.filter(status__in=OPEN_COMMITMENT_STATUSES)
-        return queryset.filter(target_date__lt=timezone.localdate()).exclude(
-            status=CommitmentStatus.FULFILLED
-        )
+        return queryset.open() if value == "open" else queryset.overdue()
 
     def filter_partner(self, queryset, name, value):
-        received = Commitment.made_to.through.objects.filter(partner=value).values("commitment")
-        return queryset.filter(Q(made_by=value) | Q(pk__in=received))
+        return queryset.involving(value)
 
     def filter_topic(self, queryset, name, value):
         through = Commitment.topics.through.objects.filter(topic=value).values("commitment")
