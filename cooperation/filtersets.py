@@ -73,17 +73,6 @@ def date_to(field_name="date", **kwargs):
     )
 
 
-def words_q(value: str, *fields: str) -> Q:
-    """Every word must appear in at least one of the fields."""
-    query = Q()
-    for word in value.split()[:10]:
-        any_field = Q()
-        for name in fields:
-            any_field |= Q(**{f"{name}__icontains": word})
-        query &= any_field
-    return query
-
-
 class PartnerFilterSet(django_filters.FilterSet):
     q = search_field()
     kind = AnyChoiceFilter(label=_("Kind"), choices=PartnerKind.choices)
@@ -101,7 +90,7 @@ class PartnerFilterSet(django_filters.FilterSet):
         form = RangeForm
 
     def search(self, queryset, name, value):
-        return queryset.filter(words_q(value, "name", "short_name", "description"))
+        return queryset.filter(selectors.words_q(value, "name", "short_name", "description"))
 
     def filter_country(self, queryset, name, value):
         return queryset.filter(country=value.strip().upper())
@@ -131,7 +120,7 @@ class MeetingFilterSet(django_filters.FilterSet):
         form = RangeForm
 
     def search(self, queryset, name, value):
-        return queryset.filter(words_q(value, "title", "summary", "outcome", "location"))
+        return queryset.filter(selectors.words_q(value, "title", "summary", "outcome", "location"))
 
     def filter_partner(self, queryset, name, value):
         through = Meeting.partners.through.objects.filter(partner=value).values("meeting")
@@ -164,7 +153,7 @@ class CommitmentFilterSet(django_filters.FilterSet):
         form = RangeForm
 
     def search(self, queryset, name, value):
-        return queryset.filter(words_q(value, "title", "description"))
+        return queryset.filter(selectors.words_q(value, "title", "description"))
 
     def filter_state(self, queryset, name, value):
         return queryset.open() if value == "open" else queryset.overdue()
@@ -211,7 +200,7 @@ class MilestoneFilterSet(django_filters.FilterSet):
         form = RangeForm
 
     def search(self, queryset, name, value):
-        return queryset.filter(words_q(value, "title", "description"))
+        return queryset.filter(selectors.words_q(value, "title", "description"))
 
     def filter_partner(self, queryset, name, value):
         through = Milestone.partners.through.objects.filter(partner=value).values("milestone")

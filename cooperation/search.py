@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from cooperation import selectors
@@ -62,13 +62,7 @@ def _full_text(queryset: QuerySet, weighted: dict[str, list[str]], query: str) -
 
 def _simple(queryset: QuerySet, weighted: dict[str, list[str]], query: str) -> QuerySet:
     fields = [name for names in weighted.values() for name in names]
-    condition = Q()
-    for word in query.split()[:10]:
-        any_field = Q()
-        for name in fields:
-            any_field |= Q(**{f"{name}__icontains": word})
-        condition &= any_field
-    return queryset.filter(condition)
+    return queryset.filter(selectors.words_q(query, *fields))
 
 
 def search(*, user, query: str, per_group: int = 10) -> list[SearchGroup]:

@@ -64,6 +64,17 @@ def _signed_in(user) -> bool:
     return user is not None and user.is_authenticated
 
 
+def words_q(value: str, *fields: str) -> Q:
+    """Every word (the first ten) must appear, case-insensitively, in at least one field."""
+    query = Q()
+    for word in value.split()[:10]:
+        any_field = Q()
+        for name in fields:
+            any_field |= Q(**{f"{name}__icontains": word})
+        query &= any_field
+    return query
+
+
 def is_visible(*, user, record) -> bool:
     """Whether this user may see one already-loaded record (None is never visible)."""
     if record is None:
