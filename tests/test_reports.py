@@ -532,3 +532,37 @@ def test_every_pdf_string_goes_through_translation():
         text = re.sub(r"{%.*?%}|{{.*?}}|<[^>]+>", " ", text, flags=re.S)
         words = re.findall(r"[A-Za-z]{3,}", text)
         assert not words, f"{path.name}: untranslated text {words[:5]}"
+
+
+def test_long_sections_list_their_first_rows_and_count_the_rest(seed, build, monkeypatch):
+    from cooperation.reports import rendering
+
+    monkeypatch.setattr(rendering, "LISTED_ROWS", 1)
+    report = build(period=NOVEMBER_2022, audience=Visibility.PUBLIC)
+    text = pdf_text(report)
+    # November 2022 made three commitments: one is listed, two are counted.
+    assert "And 2 more not listed here" in text
+    # The headline still counts all three.
+    assert re.search(r"\b3\s*commitments made", text, re.IGNORECASE)
+
+
+def test_listed_keeps_the_first_rows_and_counts_the_others():
+    from cooperation.reports.rendering import Listed
+
+    rows = Listed(range(5), 2)
+    assert list(rows) == [0, 1]
+    assert rows.more == 3
+    assert Listed([1], 2).more == 0
+
+
+def test_report_charts_add_up_shared_periods_and_keep_the_latest():
+    from cooperation.reports.rendering import CHART_ROWS, _complaint_bars
+
+    rows = [
+        {"label": f"period {n}", "count": 10, "verified": None} for n in range(CHART_ROWS + 3)
+    ]
+    rows.append({"label": f"period {CHART_ROWS + 2}", "count": 5, "verified": 4})
+    bars, earlier = _complaint_bars(rows)
+    assert earlier == 3
+    assert len(bars) == CHART_ROWS
+    assert bars[-1] == (f"period {CHART_ROWS + 2}", 15, 4)

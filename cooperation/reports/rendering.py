@@ -97,33 +97,68 @@ def _lane_entries(data: dict) -> list[charts.LaneEntry]:
     return entries
 
 
+# Bars or rows one chart draws at most: the latest periods, the partners that met most.
+CHART_ROWS = 20
+
+
+def _complaint_bars(rows: list[dict]) -> tuple[list[tuple], int]:
+    """One bar per period, adding up the counts of partners that share it; the latest
+    CHART_ROWS periods, and how many earlier ones were left out."""
+    totals: dict[str, list] = {}
+    for row in rows:
+        total = totals.setdefault(row["label"], [row["label"], 0, None])
+        total[1] += row["count"]
+        if row["verified"] is not None:
+            total[2] = (total[2] or 0) + row["verified"]
+    bars = [tuple(total) for total in totals.values()]
+    return bars[-CHART_ROWS:], max(0, len(bars) - CHART_ROWS)
+
+
+def _busiest_partners(per_partner: dict[str, dict[int, int]]) -> tuple[list[tuple], int]:
+    """(partner, year, meetings) for the CHART_ROWS partners that met most, and how many
+    other partners were left out."""
+    busiest = sorted(per_partner, key=lambda name: (-sum(per_partner[name].values()), name))
+    kept = sorted(busiest[:CHART_ROWS])
+    cells = [(name, year, count) for name in kept for year, count in per_partner[name].items()]
+    return cells, max(0, len(busiest) - CHART_ROWS)
+
+
 def report_charts(data: dict) -> list[dict]:
     """The report's charts as inline SVG, drawn by the same code as the pages' charts."""
     chart_data = data["chart_data"]
+    complaint_bars, earlier_periods = _complaint_bars(chart_data["complaints"])
+    partner_cells, other_partners = _busiest_partners(chart_data["meetings_per_partner_year"])
     drawn = [
-        charts.timeline_lanes_chart(_lane_entries(data)),
-        charts.complaints_per_period_chart(
-            [(row["label"], row["count"], row["verified"]) for row in chart_data["complaints"]]
+        (charts.timeline_lanes_chart(_lane_entries(data)), ""),
+        (
+            charts.complaints_per_period_chart(complaint_bars),
+            _("Only the %(n)s latest periods are drawn; %(more)s earlier are in the table.")
+            % {"n": CHART_ROWS, "more": earlier_periods}
+            if earlier_periods
+            else "",
         ),
-        charts.commitments_by_status_chart(
-            [(row["label"], row["count"]) for row in chart_data["commitments_by_status"]]
+        (
+            charts.commitments_by_status_chart(
+                [(row["label"], row["count"]) for row in chart_data["commitments_by_status"]]
+            ),
+            "",
         ),
-        charts.meetings_per_partner_year_chart(
-            [
-                (partner, year, count)
-                for partner, years in chart_data["meetings_per_partner_year"].items()
-                for year, count in years.items()
-            ]
+        (
+            charts.meetings_per_partner_year_chart(partner_cells),
+            _("Only the %(n)s partners that met most are drawn; %(more)s others are not.")
+            % {"n": CHART_ROWS, "more": other_partners}
+            if other_partners
+            else "",
         ),
     ]
     return [
         {
             "svg": chart.svg,
             "title": chart.title,
-            "caption": chart.description,
+            "caption": f"{chart.description} {note}".strip(),
             "width_mm": _natural_width_mm(chart.svg),
         }
-        for chart in drawn
+        for chart, note in drawn
         if not chart.empty
     ]
 
@@ -193,6 +228,30 @@ def _titles(kind: str, data: dict) -> tuple[str, str, str]:
     return _("Report for a period"), subject["period_label"], _("Cooperation against trafficking")
 
 
+# How many rows a report lists in one section, and per partner. Headline figures and charts
+# always count everything; beyond these a national-scale month would run to a thousand pages.
+LISTED_ROWS = 150
+LISTED_PER_PARTNER = 5
+
+
+class Listed(list):
+    """The first rows of a section, and how many more were left out (`more`)."""
+
+    def __init__(self, rows, limit: int):
+        rows = list(rows)
+        super().__init__(rows[:limit])
+        self.more = max(0, len(rows) - limit)
+
+
+def _listed_partner(section: dict) -> dict:
+    lists = ("meetings", "commitments_made", "commitments_received", "complaints", "milestones")
+    return {
+        **section,
+        **{key: Listed(section.get(key, []), LISTED_PER_PARTNER) for key in lists},
+        "quotes": Listed(section.get("quotes", []), LISTED_PER_PARTNER),
+    }
+
+
 def report_context(
     *,
     kind: str,
@@ -205,6 +264,10 @@ def report_context(
     subject = data["subject"]
     kind_label, title, subtitle = _titles(kind, data)
     updates = [u for u in data["updates"] if not u.get("initial")]
+
+    def listed(rows):
+        return Listed(rows, LISTED_ROWS)
+
     context = {
         **data,
         "language": translation.get_language(),
@@ -223,22 +286,30 @@ def report_context(
         "figures": _figures(kind, data["headline"]),
         "charts": report_charts(data),
         "has_maybe": any(e["placement"] == MAYBE for e in data["timeline"]),
-        "updates": updates,
-        "updates_fulfilled": [u for u in updates if u["status_code"] == CommitmentStatus.FULFILLED],
-        "commitments_new": [c for c in data["commitments"] if c["placement"] == IN],
-        "commitments_overdue": [c for c in data["commitments"] if c["overdue"]],
+        "timeline": listed(data["timeline"]),
+        "meetings": listed(data["meetings"]),
+        "complaints": listed(data["complaints"]),
+        "quotes": listed(data["quotes"]),
+        "updates": listed(updates),
+        "updates_fulfilled": listed(
+            u for u in updates if u["status_code"] == CommitmentStatus.FULFILLED
+        ),
+        "commitments_new": listed(c for c in data["commitments"] if c["placement"] == IN),
+        "commitments_overdue": listed(c for c in data["commitments"] if c["overdue"]),
     }
     if kind == ReportKind.DOSSIER:
         partner_id = data["profile"]["id"]
-        context["commitments_by"] = [
+        context["commitments_by"] = listed(
             c for c in data["commitments"] if c["made_by_id"] == partner_id
-        ]
-        context["commitments_to"] = [
+        )
+        context["commitments_to"] = listed(
             c for c in data["commitments"] if partner_id in c["made_to_ids"]
-        ]
-        context["history"] = sorted(
-            (u for c in data["commitments"] for u in c["history"]),
-            key=lambda u: (u["date"] == "", u["date"], u["commitment"]),
+        )
+        context["history"] = listed(
+            sorted(
+                (u for c in data["commitments"] for u in c["history"]),
+                key=lambda u: (u["date"] == "", u["date"], u["commitment"]),
+            )
         )
         contents = [
             ("profile", _("Profile")),
@@ -252,6 +323,7 @@ def report_context(
         template = "reports/pdf/dossier.html"
     else:
         context["undated_total"] = sum(data["undated"].values())
+        context["partners"] = Listed(map(_listed_partner, data["partners"]), LISTED_ROWS)
         contents = [
             ("summary", _("In brief")),
             ("timeline", _("Timeline")),
