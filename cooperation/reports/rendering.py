@@ -132,7 +132,7 @@ def report_charts(data: dict) -> list[dict]:
         (charts.timeline_lanes_chart(_lane_entries(data)), ""),
         (
             charts.complaints_per_period_chart(complaint_bars),
-            _("Only the %(n)s latest periods are drawn; %(more)s earlier are in the table.")
+            _("Only the %(n)s latest periods are drawn; %(more)s earlier ones are not.")
             % {"n": CHART_ROWS, "more": earlier_periods}
             if earlier_periods
             else "",
