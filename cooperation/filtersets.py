@@ -105,6 +105,16 @@ class PartnerFilterSet(django_filters.FilterSet):
         return queryset.filter(Q(pk__in=meetings) | Q(pk__in=milestones) | Q(pk__in=commitments))
 
 
+def linked_to(queryset, field: str, value):
+    """Records whose many-to-many `field` includes `value`: a semi-join on the link table,
+    so a record is never listed twice."""
+    relation = queryset.model._meta.get_field(field)
+    links = relation.remote_field.through.objects.filter(
+        **{relation.m2m_reverse_field_name(): value}
+    ).values(relation.m2m_field_name())
+    return queryset.filter(pk__in=links)
+
+
 class MeetingFilterSet(django_filters.FilterSet):
     q = search_field()
     partner = SlugChoiceFilter(
@@ -123,12 +133,10 @@ class MeetingFilterSet(django_filters.FilterSet):
         return queryset.filter(selectors.words_q(value, "title", "summary", "outcome", "location"))
 
     def filter_partner(self, queryset, name, value):
-        through = Meeting.partners.through.objects.filter(partner=value).values("meeting")
-        return queryset.filter(pk__in=through)
+        return linked_to(queryset, "partners", value)
 
     def filter_topic(self, queryset, name, value):
-        through = Meeting.topics.through.objects.filter(topic=value).values("meeting")
-        return queryset.filter(pk__in=through)
+        return linked_to(queryset, "topics", value)
 
 
 class CommitmentFilterSet(django_filters.FilterSet):
@@ -162,8 +170,7 @@ class CommitmentFilterSet(django_filters.FilterSet):
         return queryset.involving(value)
 
     def filter_topic(self, queryset, name, value):
-        through = Commitment.topics.through.objects.filter(topic=value).values("commitment")
-        return queryset.filter(pk__in=through)
+        return linked_to(queryset, "topics", value)
 
 
 class ComplaintCountFilterSet(django_filters.FilterSet):
@@ -203,9 +210,7 @@ class MilestoneFilterSet(django_filters.FilterSet):
         return queryset.filter(selectors.words_q(value, "title", "description"))
 
     def filter_partner(self, queryset, name, value):
-        through = Milestone.partners.through.objects.filter(partner=value).values("milestone")
-        return queryset.filter(pk__in=through)
+        return linked_to(queryset, "partners", value)
 
     def filter_topic(self, queryset, name, value):
-        through = Milestone.topics.through.objects.filter(topic=value).values("milestone")
-        return queryset.filter(pk__in=through)
+        return linked_to(queryset, "topics", value)

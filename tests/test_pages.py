@@ -203,3 +203,12 @@ def test_malformed_filters_give_the_page_with_a_message(client, seed):
 def test_invalid_filters_with_export_give_the_page_not_a_file(client, seed):
     response = client.get("/meetings/?date_from=nope&_export=csv")
     assert response["Content-Type"].startswith("text/html")
+
+
+def test_meeting_and_milestone_tables_filter_by_topic_and_partner(client, seed):
+    body = client.get("/meetings/?topic=border-control").content.decode()
+    assert "Sar Kheng meets IOM Asia-Pacific head Sarah Lou Arriola" in body
+    assert "Sar Kheng meets French ambassador Jacques Pellet" not in body
+    body = client.get("/milestones/?partner=fatf").content.decode()
+    assert "Cambodia removed from the FATF grey list" in body
+    assert "GCM adopted by the United Nations General Assembly" not in body
