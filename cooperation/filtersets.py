@@ -48,8 +48,8 @@ def visible_partners(request):
     return selectors.partners_visible_to(getattr(request, "user", None)).only("pk", "slug", "name")
 
 
-def all_topics(request):
-    return selectors.topics_in_use()
+def visible_topics(request):
+    return selectors.topics_visible_to(getattr(request, "user", None))
 
 
 def search_field(**kwargs):
@@ -82,7 +82,7 @@ class PartnerFilterSet(django_filters.FilterSet):
         max_length=2,
         help_text=_("Two-letter code, such as KH."),
     )
-    topic = SlugChoiceFilter(label=_("Topic"), queryset=all_topics, method="filter_topic")
+    topic = SlugChoiceFilter(label=_("Topic"), queryset=visible_topics, method="filter_topic")
 
     class Meta:
         model = Partner
@@ -105,22 +105,12 @@ class PartnerFilterSet(django_filters.FilterSet):
         return queryset.filter(Q(pk__in=meetings) | Q(pk__in=milestones) | Q(pk__in=commitments))
 
 
-def linked_to(queryset, field: str, value):
-    """Records whose many-to-many `field` includes `value`: a semi-join on the link table,
-    so a record is never listed twice."""
-    relation = queryset.model._meta.get_field(field)
-    links = relation.remote_field.through.objects.filter(
-        **{relation.m2m_reverse_field_name(): value}
-    ).values(relation.m2m_field_name())
-    return queryset.filter(pk__in=links)
-
-
 class MeetingFilterSet(django_filters.FilterSet):
     q = search_field()
     partner = SlugChoiceFilter(
         label=_("Partner"), queryset=visible_partners, method="filter_partner"
     )
-    topic = SlugChoiceFilter(label=_("Topic"), queryset=all_topics, method="filter_topic")
+    topic = SlugChoiceFilter(label=_("Topic"), queryset=visible_topics, method="filter_topic")
     date_from = date_from()
     date_to = date_to()
 
@@ -133,10 +123,10 @@ class MeetingFilterSet(django_filters.FilterSet):
         return queryset.filter(selectors.words_q(value, "title", "summary", "outcome", "location"))
 
     def filter_partner(self, queryset, name, value):
-        return linked_to(queryset, "partners", value)
+        return selectors.linked_to(queryset, "partners", value)
 
     def filter_topic(self, queryset, name, value):
-        return linked_to(queryset, "topics", value)
+        return selectors.linked_to(queryset, "topics", value)
 
 
 class CommitmentFilterSet(django_filters.FilterSet):
@@ -151,7 +141,7 @@ class CommitmentFilterSet(django_filters.FilterSet):
     partner = SlugChoiceFilter(
         label=_("By or to partner"), queryset=visible_partners, method="filter_partner"
     )
-    topic = SlugChoiceFilter(label=_("Topic"), queryset=all_topics, method="filter_topic")
+    topic = SlugChoiceFilter(label=_("Topic"), queryset=visible_topics, method="filter_topic")
     date_from = date_from()
     date_to = date_to()
 
@@ -170,7 +160,7 @@ class CommitmentFilterSet(django_filters.FilterSet):
         return queryset.involving(value)
 
     def filter_topic(self, queryset, name, value):
-        return linked_to(queryset, "topics", value)
+        return selectors.linked_to(queryset, "topics", value)
 
 
 class ComplaintCountFilterSet(django_filters.FilterSet):
@@ -197,7 +187,7 @@ class MilestoneFilterSet(django_filters.FilterSet):
     partner = SlugChoiceFilter(
         label=_("Partner"), queryset=visible_partners, method="filter_partner"
     )
-    topic = SlugChoiceFilter(label=_("Topic"), queryset=all_topics, method="filter_topic")
+    topic = SlugChoiceFilter(label=_("Topic"), queryset=visible_topics, method="filter_topic")
     date_from = date_from()
     date_to = date_to()
 
@@ -210,7 +200,7 @@ class MilestoneFilterSet(django_filters.FilterSet):
         return queryset.filter(selectors.words_q(value, "title", "description"))
 
     def filter_partner(self, queryset, name, value):
-        return linked_to(queryset, "partners", value)
+        return selectors.linked_to(queryset, "partners", value)
 
     def filter_topic(self, queryset, name, value):
-        return linked_to(queryset, "topics", value)
+        return selectors.linked_to(queryset, "topics", value)

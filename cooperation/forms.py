@@ -63,7 +63,7 @@ class TimelineFilterForm(DateRangeMixin, forms.Form):
     )
     topic = SlugModelChoiceField(
         label=_("Topic"),
-        queryset=selectors.topics_in_use(),
+        queryset=selectors.topics_visible_to(None),
         to_field_name="slug",
         required=False,
         empty_label=_("All topics"),

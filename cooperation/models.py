@@ -42,17 +42,17 @@ class Inference(models.TextChoices):
 
 class VisibleQuerySet(models.QuerySet):
     def visible_to(self, user):
-        """Records this user may read: everything when signed in, public records otherwise."""
-        if user is not None and user.is_authenticated:
-            return self
-        return self.filter(visibility=Visibility.PUBLIC)
+        """Records this user may read, by the one policy in `cooperation.visibility`."""
+        from cooperation import visibility
+
+        return visibility.restrict(self, user)
 
     def public(self):
         return self.filter(visibility=Visibility.PUBLIC)
 
 
-class CitedRecord(models.Model):
-    """A fact users browse: public or internal, cited, with a change history."""
+class VisibleRecord(models.Model):
+    """A record shown to anonymous visitors or not, stamped with when it was created and changed."""
 
     visibility = models.CharField(
         _("visibility"),
@@ -64,8 +64,6 @@ class CitedRecord(models.Model):
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
-    citations = GenericRelation("cooperation.Citation")
-    history = HistoricalRecords(inherit=True)
 
     objects = VisibleQuerySet.as_manager()
 
@@ -75,6 +73,16 @@ class CitedRecord(models.Model):
     @property
     def is_public(self) -> bool:
         return self.visibility == Visibility.PUBLIC
+
+
+class CitedRecord(VisibleRecord):
+    """A fact users browse: public or internal, cited, with a change history."""
+
+    citations = GenericRelation("cooperation.Citation")
+    history = HistoricalRecords(inherit=True)
+
+    class Meta:
+        abstract = True
 
 
 class UncertainDate(models.Model):
@@ -144,7 +152,7 @@ class Topic(models.Model):
         return reverse("cooperation:timeline") + f"?topic={self.slug}"
 
 
-class Source(models.Model):
+class Source(VisibleRecord):
     """A document facts are taken from, stored in full so every passage can be checked."""
 
     title = models.CharField(_("title"), max_length=300)
@@ -173,18 +181,7 @@ class Source(models.Model):
         blank=True,
         help_text=_("What the document leaves out, and how the title was chosen."),
     )
-    visibility = models.CharField(
-        _("visibility"),
-        max_length=8,
-        choices=Visibility.choices,
-        default=Visibility.PUBLIC,
-        db_index=True,
-    )
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated"), auto_now=True)
     history = HistoricalRecords()
-
-    objects = VisibleQuerySet.as_manager()
 
     class Meta:
         ordering = ["title"]
@@ -333,6 +330,26 @@ OPEN_COMMITMENT_STATUSES = [
 ]
 
 
+def commitment_is_open(status: str) -> bool:
+    """Open: not yet fulfilled or withdrawn."""
+    return status in OPEN_COMMITMENT_STATUSES
+
+
+def commitment_is_overdue(
+    *, target_date: datetime.date | None, status: str, on: datetime.date
+) -> bool:
+    """Overdue on a day: past its target date and not fulfilled. `overdue_q` is the same
+    rule for the database."""
+    return bool(target_date and target_date < on and status != CommitmentStatus.FULFILLED)
+
+
+def overdue_q(on: datetime.date, prefix: str = "") -> Q:
+    """Commitments overdue on a day, as a database condition (see `commitment_is_overdue`)."""
+    return Q(**{f"{prefix}target_date__lt": on}) & ~Q(
+        **{f"{prefix}status": CommitmentStatus.FULFILLED}
+    )
+
+
 class CommitmentKind(models.TextChoices):
     PLEDGE = "pledge", _("Pledge")
     INSTRUCTION = "instruction", _("Instruction")
@@ -341,7 +358,7 @@ class CommitmentKind(models.TextChoices):
 
 class CommitmentQuerySet(VisibleQuerySet):
     def open(self):
-        """Commitments not yet fulfilled or withdrawn."""
+        """Commitments not yet fulfilled or withdrawn (see `commitment_is_open`)."""
         return self.filter(status__in=OPEN_COMMITMENT_STATUSES)
 
     def involving(self, partner):
@@ -357,8 +374,7 @@ class CommitmentQuerySet(VisibleQuerySet):
 
     def overdue(self, today: datetime.date | None = None):
         """Past their target date and not fulfilled."""
-        today = today or timezone.localdate()
-        return self.filter(target_date__lt=today).exclude(status=CommitmentStatus.FULFILLED)
+        return self.filter(overdue_q(today or timezone.localdate()))
 
 
 class Commitment(CitedRecord, UncertainDate):
@@ -423,12 +439,13 @@ class Commitment(CitedRecord, UncertainDate):
     def get_absolute_url(self):
         return reverse("cooperation:commitment-detail", args=[self.pk])
 
+    @property
+    def is_open(self) -> bool:
+        return commitment_is_open(self.status)
+
     def is_overdue(self, today: datetime.date | None = None) -> bool:
-        today = today or timezone.localdate()
-        return bool(
-            self.target_date
-            and self.target_date < today
-            and self.status != CommitmentStatus.FULFILLED
+        return commitment_is_overdue(
+            target_date=self.target_date, status=self.status, on=today or timezone.localdate()
         )
 
 

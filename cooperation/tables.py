@@ -71,6 +71,31 @@ class UncertainDateColumn(tables.Column):
         return record.date_display
 
 
+class MaskedLinkColumn(tables.Column):
+    """A related record as a link, masked (a dash, an empty export cell) when the viewer may
+    not see it. The list selectors mark each such relation `<name>_shown` through
+    `visibility.with_shown`; this column is the one place that reads the mark."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("default", DASH)
+        kwargs.setdefault("empty_values", ())
+        super().__init__(**kwargs)
+
+    def _shown(self, record, bound_column):
+        name = bound_column.accessor
+        return getattr(record, name) if getattr(record, f"{name}_shown", False) else None
+
+    def render(self, record, bound_column):
+        related = self._shown(record, bound_column)
+        if related is None:
+            return DASH
+        return format_html('<a href="{}">{}</a>', related.get_absolute_url(), related)
+
+    def value(self, record, bound_column):
+        related = self._shown(record, bound_column)
+        return "" if related is None else str(related)
+
+
 def iso_date_column(accessor="date", verbose_name=None):
     """A column only the exports carry: the date a spreadsheet can sort."""
     return tables.Column(
@@ -86,7 +111,7 @@ class PartnerTable(ConcordTable):
     name = tables.Column(verbose_name=_("Partner"), linkify=True)
     kind = tables.Column(verbose_name=_("Kind"))
     country = tables.Column(verbose_name=_("Country"), default=_("International"))
-    parent = tables.Column(verbose_name=_("Part of"), default=DASH, order_by=("parent__name",))
+    parent = MaskedLinkColumn(verbose_name=_("Part of"), order_by=("parent__name",))
     meeting_count = tables.Column(
         verbose_name=_("Meetings"), attrs={"td": {"class": "num"}, "th": {"class": "num"}}
     )
@@ -113,14 +138,6 @@ class PartnerTable(ConcordTable):
             "open_commitment_count",
             "last_contact",
         )
-
-    def render_parent(self, record):
-        if not record.parent_shown:
-            return DASH
-        return format_html('<a href="{}">{}</a>', record.parent.get_absolute_url(), record.parent)
-
-    def value_parent(self, record):
-        return str(record.parent) if record.parent_shown else ""
 
     def value_last_contact(self, value):
         return value.isoformat() if value else ""
@@ -164,7 +181,7 @@ class MeetingTable(PartnersAndTopicsTable):
 class CommitmentTable(ConcordTable):
     date = UncertainDateColumn(verbose_name=_("Made"), order_by=("date",))
     title = tables.Column(verbose_name=_("Commitment"), linkify=True)
-    made_by = tables.Column(verbose_name=_("By"), order_by=("made_by__name",))
+    made_by = MaskedLinkColumn(verbose_name=_("By"), order_by=("made_by__name",))
     made_to = tables.Column(verbose_name=_("To"), empty_values=(), orderable=False)
     status = tables.Column(verbose_name=_("Status"))
     target_date = tables.DateColumn(
@@ -173,7 +190,7 @@ class CommitmentTable(ConcordTable):
         default=DASH,
         attrs={"td": {"class": "nowrap"}},
     )
-    meeting = tables.Column(verbose_name=_("Made at"), default=DASH, order_by=("meeting__title",))
+    meeting = MaskedLinkColumn(verbose_name=_("Made at"), order_by=("meeting__title",))
     date_iso = iso_date_column()
 
     order_date = order_nulls_last("date")
@@ -191,14 +208,6 @@ class CommitmentTable(ConcordTable):
             "meeting",
             "date_iso",
         )
-
-    def render_made_by(self, record):
-        if not record.made_by_shown:
-            return DASH
-        return format_html('<a href="{}">{}</a>', record.made_by.get_absolute_url(), record.made_by)
-
-    def value_made_by(self, record):
-        return str(record.made_by) if record.made_by_shown else ""
 
     def render_made_to(self, record):
         return links(record.made_to.all())
@@ -225,14 +234,6 @@ class CommitmentTable(ConcordTable):
     def value_target_date(self, value):
         return value.isoformat() if value else ""
 
-    def render_meeting(self, record):
-        if not record.meeting_shown:
-            return DASH
-        return format_html('<a href="{}">{}</a>', record.meeting.get_absolute_url(), record.meeting)
-
-    def value_meeting(self, record):
-        return str(record.meeting) if record.meeting_shown else ""
-
 
 class ComplaintCountTable(ConcordTable):
     period = tables.Column(
@@ -241,7 +242,7 @@ class ComplaintCountTable(ConcordTable):
         linkify=lambda record: record.get_absolute_url(),
         attrs={"td": {"class": "nowrap"}},
     )
-    received_by = tables.Column(verbose_name=_("Received by"), order_by=("received_by__name",))
+    received_by = MaskedLinkColumn(verbose_name=_("Received by"), order_by=("received_by__name",))
     count = tables.Column(
         verbose_name=_("Complaints"), attrs={"td": {"class": "num"}, "th": {"class": "num"}}
     )
@@ -283,16 +284,6 @@ class ComplaintCountTable(ConcordTable):
 
     def value_period(self, record):
         return record.period_display
-
-    def render_received_by(self, record):
-        if not record.received_by_shown:
-            return DASH
-        return format_html(
-            '<a href="{}">{}</a>', record.received_by.get_absolute_url(), record.received_by
-        )
-
-    def value_received_by(self, record):
-        return str(record.received_by) if record.received_by_shown else ""
 
     def render_count(self, record):
         if record.approximate:

@@ -1,10 +1,12 @@
 """Search: ranked full text on PostgreSQL, grouped by kind, visible records only."""
 
+import importlib
+
 import pytest
 from django.db import connection
 
 from cooperation.models import Visibility
-from cooperation.search import search
+from cooperation.search import SEARCHED, search, searched_fields
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -44,3 +46,21 @@ def test_signed_in_users_find_internal_records(viewer_client, db):
 @pytest.mark.parametrize("q", ["", "   ", "\x00", "a" * 500, "'\"();--", "!!! & | :*", "🙂 ṩ̃"])
 def test_odd_queries_never_fail(client, db, q):
     assert client.get("/search/", {"q": q}).status_code == 200
+
+
+def test_search_matches_the_documents_migration_0005_indexes():
+    """Search uses its GIN index only while it matches on exactly the indexed expression."""
+    migration = importlib.import_module(
+        "cooperation.migrations.0005_complaint_latest_and_search_indexes"
+    )
+    by_model = {key: searched_fields(weighted) for key, _label, _visible, weighted in SEARCHED}
+    indexed = {
+        "partners": "partner",
+        "people": "person",
+        "meetings": "meeting",
+        "commitments": "commitment",
+        "milestones": "milestone",
+    }
+    for key, model_name in indexed.items():
+        assert by_model[key] == migration.SEARCHED_FIELDS[model_name], key
+    assert set(migration.SEARCHED_FIELDS) == set(indexed.values())

@@ -1,0 +1,143 @@
+"""The dashboard's headline figures and the data of its charts, aggregated in the database.
+
+The chart helpers return plain Python data so the PDF reports can draw them with
+`cooperation.charts` too.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Sum
+from django.db.models.functions import ExtractYear
+from django.utils import timezone
+
+from cooperation import visibility
+from cooperation.dates import format_period
+from cooperation.models import (
+    OPEN_COMMITMENT_STATUSES,
+    CommitmentStatus,
+    ComplaintCount,
+    Meeting,
+    Partner,
+    overdue_q,
+)
+from cooperation.selectors.records import (
+    commitments_visible_to,
+    complaintcount_list,
+    complaintcounts_visible_to,
+    meetings_visible_to,
+    partners_visible_to,
+)
+from cooperation.visibility import Viewer
+
+
+@dataclass
+class DashboardFigures:
+    """The headline numbers on the dashboard."""
+
+    partners: int
+    meetings: int
+    open_commitments: int
+    overdue_commitments: int
+    latest_complaints: ComplaintCount | None
+
+
+def dashboard_figures(
+    *, user: Viewer | None, today: datetime.date | None = None
+) -> DashboardFigures:
+    """Headline figures the user may see, in four aggregate queries."""
+    today = today or timezone.localdate()
+    commitments = commitments_visible_to(user).aggregate(
+        open=Count("pk", filter=Q(status__in=OPEN_COMMITMENT_STATUSES)),
+        overdue=Count("pk", filter=overdue_q(today)),
+    )
+    latest = complaintcount_list(user=user).order_by("-period_end", "-period_start", "-pk").first()
+    return DashboardFigures(
+        partners=partners_visible_to(user).count(),
+        meetings=meetings_visible_to(user).count(),
+        open_commitments=commitments["open"],
+        overdue_commitments=commitments["overdue"],
+        latest_complaints=latest,
+    )
+
+
+def complaints_per_period(
+    *, user: Viewer | None, limit: int = 12
+) -> list[tuple[str, int, int | None]]:
+    """(period label, complaints, complaints found true or None) for the latest periods,
+    oldest first, summed over receiving partners in the database."""
+    rows = (
+        complaintcounts_visible_to(user)
+        .order_by()
+        .values("period_start", "period_end")
+        .annotate(
+            total=Sum("count"),
+            verified=Sum(
+                ExpressionWrapper(
+                    F("count") * F("verified_share"),
+                    output_field=DecimalField(max_digits=20, decimal_places=3),
+                )
+            ),
+            unknown=Count("pk", filter=Q(verified_share__isnull=True)),
+        )
+        .order_by("-period_end", "-period_start")[:limit]
+    )
+    result = []
+    for row in reversed(list(rows)):
+        verified = None
+        if row["unknown"] == 0 and row["verified"] is not None:
+            verified = int(Decimal(row["verified"]).quantize(Decimal(1)))
+        result.append(
+            (format_period(row["period_start"], row["period_end"]), row["total"], verified)
+        )
+    return result
+
+
+def commitments_by_status(*, user: Viewer | None) -> list[tuple[str, int]]:
+    """(status label, number of commitments) for every status, in the order of the choices."""
+    counts = dict(
+        commitments_visible_to(user)
+        .order_by()
+        .values("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
+    )
+    return [(str(label), counts.get(value, 0)) for value, label in CommitmentStatus.choices]
+
+
+def meetings_per_partner_year(
+    *, user: Viewer | None, partners: int = 8, years: int = 6
+) -> list[tuple[str, int, int]]:
+    """(partner name, year, meetings) for the partners with most visible meetings over the
+    latest years that have any; counted in the database, two queries."""
+    through = Meeting.partners.through
+    links = through.objects.filter(
+        visibility.visible_q(user, Meeting, "meeting__"),
+        visibility.visible_q(user, Partner, "partner__"),
+        meeting__date__isnull=False,
+    )
+    top = list(
+        links.order_by()
+        .values("partner_id", "partner__name", "partner__short_name")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "partner__name")[:partners]
+    )
+    if not top:
+        return []
+    names = {row["partner_id"]: row["partner__short_name"] or row["partner__name"] for row in top}
+    grid = list(
+        links.filter(partner_id__in=names)
+        .annotate(year=ExtractYear("meeting__date"))
+        .order_by()
+        .values("partner_id", "year")  # type: ignore[misc]
+        .annotate(n=Count("pk"))
+    )
+    latest_years = sorted({row["year"] for row in grid})[-years:]
+    return [
+        (names[row["partner_id"]], row["year"], row["n"])
+        for row in sorted(grid, key=lambda r: (list(names).index(r["partner_id"]), r["year"]))
+        if row["year"] in latest_years
+    ]
