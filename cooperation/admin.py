@@ -1,26 +1,18 @@
-"""The admin panel: every record editable, searchable and filterable, with its history."""
+"""The admin panel: every record editable, searchable and filterable, with its history.
+
+Saving goes through `cooperation.services`, inside the admin's transaction: the record with its
+links, then each inline row (citations, commitments made at a meeting, commitment updates), so
+the admin obeys the same rules and leaves the same history as import and the API.
+"""
 
 from django.contrib import admin
 from django.contrib.contenttypes.admin import GenericStackedInline
-from django.db import models
+from django.db.models import URLField
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from cooperation import services
-from cooperation.audit import ProtectCitedAdminMixin
-from cooperation.models import (
-    Citation,
-    Commitment,
-    CommitmentUpdate,
-    ComplaintCount,
-    Meeting,
-    Milestone,
-    Partner,
-    Person,
-    Report,
-    Source,
-    Topic,
-)
+from cooperation import models, services
+from cooperation.admin_protection import ProtectCitedAdminMixin
 
 admin.site.site_header = _("Concord administration")
 admin.site.site_title = _("Concord")
@@ -28,7 +20,7 @@ admin.site.index_title = _("Records")
 
 
 class CitationInline(GenericStackedInline):
-    model = Citation
+    model = models.Citation
     extra = 0
     min_num = 0
     fields = ["source", "passage", "quoted_person"]
@@ -38,7 +30,7 @@ class CitationInline(GenericStackedInline):
 
 
 class CommitmentInline(admin.StackedInline):
-    model = Commitment
+    model = models.Commitment
     fk_name = "meeting"
     extra = 0
     fields = [
@@ -55,7 +47,7 @@ class CommitmentInline(admin.StackedInline):
 
 
 class CommitmentUpdateInline(admin.TabularInline):
-    model = CommitmentUpdate
+    model = models.CommitmentUpdate
     extra = 0
     fields = ["date", "date_precision", "date_inferred", "status", "note", "source", "passage"]
     autocomplete_fields = ["source"]
@@ -68,7 +60,40 @@ class CommitmentUpdateInline(admin.TabularInline):
         return False
 
 
-class RecordAdmin(SimpleHistoryAdmin):
+def form_links(form) -> dict:
+    """The many-to-many links a model form edits, by field name, as its cleaned data has them."""
+    return {
+        field.name: form.cleaned_data[field.name]
+        for field in form.instance._meta.many_to_many
+        if field.name in form.cleaned_data
+    }
+
+
+class ServiceAdmin(SimpleHistoryAdmin):
+    """Writes through the services, each change attributed to the signed-in user."""
+
+    def save_model(self, request, obj, form, change):
+        services.record_save(record=obj, m2m=form_links(form), user=request.user)
+
+    def save_related(self, request, form, formsets, change):
+        # save_model has set the links already, so the form's save_m2m() is not called.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+    def save_formset(self, request, form, formset, change):
+        # commit=False sorts the rows into new, changed and deleted (the change message reads
+        # those lists) and links each new row to its record, without writing anything.
+        formset.save(commit=False)
+        for obj in formset.deleted_objects:
+            services.record_delete(record=obj, user=request.user)
+        for row in formset.saved_forms:
+            services.record_save(record=row.instance, m2m=form_links(row), user=request.user)
+
+    def delete_model(self, request, obj):
+        services.record_delete(record=obj, user=request.user)
+
+
+class RecordAdmin(ServiceAdmin):
     """Shared defaults: visibility filter, citations inline, timestamps read-only."""
 
     inlines = [CitationInline]
@@ -77,23 +102,35 @@ class RecordAdmin(SimpleHistoryAdmin):
     show_full_result_count = False
 
 
-@admin.register(Topic)
-class TopicAdmin(SimpleHistoryAdmin):
+@admin.register(models.Topic)
+class TopicAdmin(ServiceAdmin):
     list_display = ["name", "slug"]
     search_fields = ["name", "description"]
     prepopulated_fields = {"slug": ["name"]}
 
 
-@admin.register(Source)
-class SourceAdmin(SimpleHistoryAdmin):
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+@admin.register(models.Source)
+class SourceAdmin(ServiceAdmin):
+    formfield_overrides = {URLField: {"assume_scheme": "https"}}
+    fields = [
+        "title",
+        "reference",
+        "publisher",
+        "published_on",
+        "url",
+        "text",
+        "notes",
+        "visibility",
+        "created_at",
+        "updated_at",
+    ]
     list_display = ["title", "reference", "publisher", "published_on", "visibility"]
     list_filter = ["visibility", "publisher"]
     search_fields = ["title", "reference", "publisher", "text"]
     readonly_fields = ["created_at", "updated_at"]
 
 
-@admin.register(Partner)
+@admin.register(models.Partner)
 class PartnerAdmin(ProtectCitedAdminMixin, RecordAdmin):
     list_display = ["name", "short_name", "kind", "country", "parent", "visibility"]
     list_filter = ["kind", "country", "visibility"]
@@ -103,7 +140,7 @@ class PartnerAdmin(ProtectCitedAdminMixin, RecordAdmin):
     list_select_related = ["parent"]
 
 
-@admin.register(Person)
+@admin.register(models.Person)
 class PersonAdmin(ProtectCitedAdminMixin, RecordAdmin):
     list_display = ["name", "role", "partner", "visibility"]
     list_filter = ["visibility", "partner__kind"]
@@ -116,7 +153,7 @@ class PersonAdmin(ProtectCitedAdminMixin, RecordAdmin):
 DATE_FIELDS = ("date", "date_precision", "date_inferred", "date_note")
 
 
-@admin.register(Meeting)
+@admin.register(models.Meeting)
 class MeetingAdmin(RecordAdmin):
     list_display = ["title", "date", "date_precision", "location", "visibility"]
     list_filter = ["visibility", "date_precision", "topics", "partners__kind"]
@@ -136,7 +173,7 @@ class MeetingAdmin(RecordAdmin):
     ]
 
 
-@admin.register(Commitment)
+@admin.register(models.Commitment)
 class CommitmentAdmin(RecordAdmin):
     list_display = ["title", "made_by", "status", "date", "target_date", "visibility"]
     list_filter = ["status", "kind", "visibility", "made_by"]
@@ -159,12 +196,24 @@ class CommitmentAdmin(RecordAdmin):
         ),
     ]
 
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not models.CommitmentUpdate:
+            return super().save_formset(request, form, formset, change)
+        formset.save(commit=False)
+        # The history is append-only (the inline allows neither change nor deletion).
+        for row in formset.saved_forms:
+            services.commitment_add_update(
+                commitment=form.instance,
+                user=request.user,
+                **{name: row.cleaned_data[name] for name in CommitmentUpdateInline.fields},
+            )
+
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        services.commitment_refresh_status(commitment=form.instance)
+        services.commitment_refresh_status(commitment=form.instance, user=request.user)
 
 
-@admin.register(ComplaintCount)
+@admin.register(models.ComplaintCount)
 class ComplaintCountAdmin(RecordAdmin):
     list_display = [
         "received_by",
@@ -181,7 +230,7 @@ class ComplaintCountAdmin(RecordAdmin):
     list_select_related = ["received_by"]
 
 
-@admin.register(Milestone)
+@admin.register(models.Milestone)
 class MilestoneAdmin(RecordAdmin):
     list_display = ["title", "kind", "date", "date_precision", "visibility"]
     list_filter = ["kind", "visibility", "date_precision", "topics"]
@@ -191,8 +240,8 @@ class MilestoneAdmin(RecordAdmin):
     date_hierarchy = "date"
 
 
-@admin.register(Citation)
-class CitationAdmin(SimpleHistoryAdmin):
+@admin.register(models.Citation)
+class CitationAdmin(ServiceAdmin):
     list_display = ["__str__", "content_type", "object_id", "quoted_person"]
     list_filter = ["content_type", "source"]
     search_fields = ["passage", "source__title"]
@@ -200,7 +249,7 @@ class CitationAdmin(SimpleHistoryAdmin):
     list_select_related = ["source", "content_type", "quoted_person"]
 
 
-@admin.register(Report)
+@admin.register(models.Report)
 class ReportAdmin(admin.ModelAdmin):
     list_display = [
         "__str__",

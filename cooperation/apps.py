@@ -9,4 +9,4 @@ class CooperationConfig(AppConfig):
     def ready(self):
         # Connect the signal receivers: access log lines, the refusal to delete cited records,
         # and the staff flag that follows the admin roles.
-        from cooperation import access_log, audit, roles  # noqa: F401
+        from cooperation import access_log, admin_protection, roles  # noqa: F401

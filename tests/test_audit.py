@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cooperation import services
-from cooperation.audit import ProtectCitedAdminMixin
+from cooperation.admin_protection import ProtectCitedAdminMixin
 from cooperation.models import CommitmentStatus, Partner, Source
 from cooperation.roles import ADMINISTRATOR, EDITOR
 from tests import factories

@@ -1,0 +1,79 @@
+"""Writes of commitments and their status history: the status is never set, only derived from
+the latest entry, and `commitment_add_update` is the one way an entry is added."""
+
+import datetime
+from collections.abc import Iterable
+from typing import Required, Unpack
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import transaction
+
+from cooperation.models import (
+    Commitment,
+    CommitmentStatus,
+    CommitmentUpdate,
+    Meeting,
+    Partner,
+    Person,
+    Source,
+    Topic,
+)
+from cooperation.services.kinds import CitedData, DatedData
+from cooperation.services.records import record_create
+from cooperation.services.writing import history_attribute, instance_save
+
+
+class CommitmentData(CitedData, DatedData, total=False):
+    title: Required[str]
+    made_by: Required[Partner]
+    made_to: Iterable[Partner]
+    topics: Iterable[Topic]
+    description: str
+    kind: str
+    made_by_person: Person | None
+    meeting: Meeting | None
+    target_date: datetime.date | None
+
+
+class CommitmentUpdateData(DatedData, total=False):
+    status: Required[str]
+    source: Required[Source]
+    passage: Required[str]
+    note: str
+    recorded_at: datetime.datetime
+
+
+def commitment_create(
+    *, user: AbstractBaseUser | None = None, **data: Unpack[CommitmentData]
+) -> Commitment:
+    """Record a pledge or instruction with the partners it was made to, its topics and its
+    citations; it stands 'announced' until `commitment_add_update` adds to its history."""
+    return record_create(model=Commitment, data=data, user=user)
+
+
+def commitment_refresh_status(
+    *, commitment: Commitment, user: AbstractBaseUser | None = None
+) -> Commitment:
+    """Set a commitment's status to that of its latest update (or 'announced' without one)."""
+    latest = commitment.updates.last()
+    status = latest.status if latest else CommitmentStatus.ANNOUNCED
+    if commitment.status != status:
+        history_attribute(instance=commitment, user=user)
+        commitment.status = status
+        commitment.save(update_fields=["status", "updated_at"])
+    return commitment
+
+
+@transaction.atomic
+def commitment_add_update(
+    *,
+    commitment: Commitment,
+    user: AbstractBaseUser | None = None,
+    **data: Unpack[CommitmentUpdateData],
+) -> CommitmentUpdate:
+    """Append one entry to a commitment's history and bring its status in line with it; an
+    entry whose passage is not in its source is refused, naming the field, and nothing changes."""
+    update = CommitmentUpdate(commitment=commitment, **data)
+    instance_save(instance=update, user=user)
+    commitment_refresh_status(commitment=commitment, user=user)
+    return update
