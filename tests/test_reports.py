@@ -25,9 +25,10 @@ from cooperation.models import (
     Visibility,
 )
 from cooperation.reports import services
-from cooperation.reports.data import Subject, data_hash, report_data_collect
+from cooperation.reports.collect import Subject, report_data_collect
 from cooperation.reports.periods import Period, month_parse
 from cooperation.reports.rendering import LocalFilesOnly, local_url_fetcher
+from cooperation.reports.summary import data_hash
 from cooperation.roles import EDITOR
 from tests import factories
 
@@ -558,9 +559,7 @@ def test_listed_keeps_the_first_rows_and_counts_the_others():
 def test_report_charts_add_up_shared_periods_and_keep_the_latest():
     from cooperation.reports.rendering import CHART_ROWS, _complaint_bars
 
-    rows = [
-        {"label": f"period {n}", "count": 10, "verified": None} for n in range(CHART_ROWS + 3)
-    ]
+    rows = [{"label": f"period {n}", "count": 10, "verified": None} for n in range(CHART_ROWS + 3)]
     rows.append({"label": f"period {CHART_ROWS + 2}", "count": 5, "verified": 4})
     bars, earlier = _complaint_bars(rows)
     assert earlier == 3

@@ -23,9 +23,10 @@ from cooperation.models import (
     Partner,
     Visibility,
 )
-from cooperation.reports.data import Subject, data_hash, report_data_collect, whole_record_start
+from cooperation.reports.collect import Subject, report_data_collect, whole_record_start
 from cooperation.reports.periods import Period, month_parse
 from cooperation.reports.rendering import report_pdf_render
+from cooperation.reports.summary import data_hash
 
 DOSSIER_PARTNER = "ministry-of-interior"
 

@@ -3,12 +3,8 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from cooperation.filtersets import AnyChoiceFilter, SlugChoiceFilter
-from cooperation.models import Partner, Report, ReportKind, ReportStatus, Visibility
-
-
-def visible_partners(request):
-    return Partner.objects.visible_to(getattr(request, "user", None))
+from cooperation.filtersets import AnyChoiceFilter, SlugChoiceFilter, visible_partners
+from cooperation.models import Report, ReportKind, ReportStatus, Visibility
 
 
 class ReportFilterSet(django_filters.FilterSet):

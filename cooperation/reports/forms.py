@@ -1,5 +1,7 @@
 """The form that asks for a report; the generate_report command validates through it too."""
 
+from typing import Any
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -50,8 +52,9 @@ class ReportRequestForm(forms.Form):
         required=False,
     )
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         month = (cleaned.get("month") or "").strip()
         start, end = cleaned.get("period_start"), cleaned.get("period_end")
         if self.errors:
@@ -84,17 +87,12 @@ class ReportRequestForm(forms.Form):
                 ),
                 code="no_period",
             )
-        partner = cleaned.get("partner")
-        if (
-            partner is not None
-            and cleaned.get("audience") == Visibility.PUBLIC
-            and not partner.is_public
-        ):
-            self.add_error(
-                "partner",
-                _("Partner: %(name)s is internal, so a public report cannot be about it.")
-                % {"name": partner.name},
+        try:
+            services.report_audience_check(
+                partner=cleaned.get("partner"), audience=cleaned.get("audience", "")
             )
+        except ValidationError as error:
+            self.add_error("partner", error)
         cleaned["period"] = period
         return cleaned
 

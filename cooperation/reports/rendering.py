@@ -21,7 +21,7 @@ from weasyprint.urls import default_url_fetcher
 
 from cooperation import charts
 from cooperation.models import CommitmentStatus, DatePrecision, ReportKind, Visibility
-from cooperation.reports.data import IN, MAYBE
+from cooperation.reports.summary import IN, MAYBE
 
 FONT_DIRECTORIES = [Path("/usr/share/fonts"), Path("/usr/local/share/fonts")]
 

@@ -2,15 +2,14 @@
 
 from django.db.models import QuerySet
 
-from cooperation.models import Report, Visibility
+from cooperation import visibility
+from cooperation.models import Report
+from cooperation.visibility import Viewer
 
 
-def reports_visible_to(user) -> QuerySet[Report]:
+def reports_visible_to(user: Viewer | None) -> QuerySet[Report]:
     """Reports this user may see: every report when signed in, public ones otherwise."""
-    reports = Report.objects.select_related("partner", "requested_by")
-    if user is not None and user.is_authenticated:
-        return reports
-    return reports.filter(audience=Visibility.PUBLIC)
+    return visibility.restrict(Report.objects.select_related("partner", "requested_by"), user)
 
 
 def report_can_request(user) -> bool:

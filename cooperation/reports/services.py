@@ -22,10 +22,12 @@ from django.utils import timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from cooperation import visibility
 from cooperation.models import Partner, Report, ReportKind, ReportStatus, Visibility
-from cooperation.reports.data import Subject, data_hash, report_data_collect, whole_record_start
+from cooperation.reports.collect import Subject, report_data_collect, whole_record_start
 from cooperation.reports.periods import Period, previous_month
 from cooperation.reports.rendering import report_pdf_render
+from cooperation.reports.summary import data_hash
 
 logger = logging.getLogger(__name__)
 
@@ -57,13 +59,16 @@ def _enqueue(report_id: int) -> None:
     transaction.on_commit(lambda: tasks.render_report.delay(report_id), robust=True)
 
 
-def _check_audience(*, partner: Partner | None, audience: str) -> None:
+def report_audience_check(*, partner: Partner | None, audience: str) -> None:
+    """Refuse an audience that is not one, or a partner that audience may not read about."""
     if audience not in Visibility.values:
         raise ValidationError(
             _("Audience: choose public or internal, not “%(value)s”.") % {"value": audience},
             code="audience",
         )
-    if partner is not None and audience == Visibility.PUBLIC and not partner.is_public:
+    if partner is not None and not visibility.is_visible(
+        visibility.audience_viewer(audience), partner
+    ):
         raise ValidationError(
             _("Partner: %(name)s is internal, so a public report cannot be about it.")
             % {"name": partner.name},
@@ -87,7 +92,7 @@ def report_request(
     the existing one. A failed report is queued again; a ready one only with `rebuild`; a
     queued or running one is left alone, so asking twice never queues two builds.
     """
-    _check_audience(partner=partner, audience=audience)
+    report_audience_check(partner=partner, audience=audience)
     kind = report_kind_for(period=period, partner=partner)
     now = timezone.now()
     report, created = Report.objects.get_or_create(
@@ -129,7 +134,7 @@ def report_request_dossier(
     today: datetime.date | None = None,
 ) -> tuple[Report, bool]:
     """Ask for a partner's whole record, from its earliest dated fact to today."""
-    _check_audience(partner=partner, audience=audience)
+    report_audience_check(partner=partner, audience=audience)
     today = today or timezone.localdate()
     start = whole_record_start(partner=partner, audience=audience, as_of=today)
     return report_request(
@@ -155,7 +160,7 @@ def report_subject(*, report: Report) -> Subject:
     """What a stored report covers, as the data collector reads it."""
     partner = report.partner
     if partner is not None:
-        _check_audience(partner=partner, audience=report.audience)
+        report_audience_check(partner=partner, audience=report.audience)
     return Subject(
         period=Period(report.period_start, report.period_end),
         audience=report.audience,
@@ -179,7 +184,7 @@ def report_data_current_hash(*, report: Report) -> str:
 
 def report_file_name(*, report: Report, content: bytes) -> str:
     parts = [report.kind, report.period_start.isoformat(), report.period_end.isoformat()]
-    if report.partner_id:
+    if report.partner is not None:
         parts.append(report.partner.slug)
     parts.append(report.audience)
     digest = hashlib.sha256(content).hexdigest()[:12]
