@@ -10,7 +10,7 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from cooperation import selectors
+from cooperation import search, selectors
 from cooperation.forms import MAX_QUERY_LENGTH, DateInput, DateRangeMixin, SlugModelChoiceField
 from cooperation.models import (
     Commitment,
@@ -73,8 +73,22 @@ def date_to(field_name="date", **kwargs):
     )
 
 
-class PartnerFilterSet(django_filters.FilterSet):
+class SearchableFilterSet(django_filters.FilterSet):
+    """A filterset whose `q` matches every word in the fields of its kind's search document
+    (`search.SEARCHED`), so the list and the search page look at the same words."""
+
+    search_key = ""
     q = search_field()
+
+    class Meta:
+        form = RangeForm
+
+    def search(self, queryset, name, value):
+        return queryset.filter(selectors.words_q(value, *search.fields_of(self.search_key)))
+
+
+class PartnerFilterSet(SearchableFilterSet):
+    search_key = "partners"
     kind = AnyChoiceFilter(label=_("Kind"), choices=PartnerKind.choices)
     country = django_filters.CharFilter(
         label=_("Country"),
@@ -84,13 +98,9 @@ class PartnerFilterSet(django_filters.FilterSet):
     )
     topic = SlugChoiceFilter(label=_("Topic"), queryset=visible_topics, method="filter_topic")
 
-    class Meta:
+    class Meta(SearchableFilterSet.Meta):
         model = Partner
         fields = ["q", "kind", "country", "topic"]
-        form = RangeForm
-
-    def search(self, queryset, name, value):
-        return queryset.filter(selectors.words_q(value, "name", "short_name", "description"))
 
     def filter_country(self, queryset, name, value):
         return queryset.filter(country=value.strip().upper())
@@ -105,22 +115,15 @@ class PartnerFilterSet(django_filters.FilterSet):
         return queryset.filter(Q(pk__in=meetings) | Q(pk__in=milestones) | Q(pk__in=commitments))
 
 
-class MeetingFilterSet(django_filters.FilterSet):
-    q = search_field()
+class LinkedRecordFilterSet(SearchableFilterSet):
+    """Dated records linked to partners and topics: meetings, commitments, milestones."""
+
     partner = SlugChoiceFilter(
         label=_("Partner"), queryset=visible_partners, method="filter_partner"
     )
     topic = SlugChoiceFilter(label=_("Topic"), queryset=visible_topics, method="filter_topic")
     date_from = date_from()
     date_to = date_to()
-
-    class Meta:
-        model = Meeting
-        fields = ["q", "partner", "topic", "date_from", "date_to"]
-        form = RangeForm
-
-    def search(self, queryset, name, value):
-        return queryset.filter(selectors.words_q(value, "title", "summary", "outcome", "location"))
 
     def filter_partner(self, queryset, name, value):
         return selectors.linked_to(queryset, "partners", value)
@@ -129,8 +132,16 @@ class MeetingFilterSet(django_filters.FilterSet):
         return selectors.linked_to(queryset, "topics", value)
 
 
-class CommitmentFilterSet(django_filters.FilterSet):
-    q = search_field()
+class MeetingFilterSet(LinkedRecordFilterSet):
+    search_key = "meetings"
+
+    class Meta(SearchableFilterSet.Meta):
+        model = Meeting
+        fields = ["q", "partner", "topic", "date_from", "date_to"]
+
+
+class CommitmentFilterSet(LinkedRecordFilterSet):
+    search_key = "commitments"
     status = AnyChoiceFilter(label=_("Status"), choices=CommitmentStatus.choices)
     state = AnyChoiceFilter(
         label=_("Standing"),
@@ -141,26 +152,16 @@ class CommitmentFilterSet(django_filters.FilterSet):
     partner = SlugChoiceFilter(
         label=_("By or to partner"), queryset=visible_partners, method="filter_partner"
     )
-    topic = SlugChoiceFilter(label=_("Topic"), queryset=visible_topics, method="filter_topic")
-    date_from = date_from()
-    date_to = date_to()
 
-    class Meta:
+    class Meta(SearchableFilterSet.Meta):
         model = Commitment
         fields = ["q", "status", "state", "kind", "partner", "topic", "date_from", "date_to"]
-        form = RangeForm
-
-    def search(self, queryset, name, value):
-        return queryset.filter(selectors.words_q(value, "title", "description"))
 
     def filter_state(self, queryset, name, value):
         return queryset.open() if value == "open" else queryset.overdue()
 
     def filter_partner(self, queryset, name, value):
         return queryset.involving(value)
-
-    def filter_topic(self, queryset, name, value):
-        return selectors.linked_to(queryset, "topics", value)
 
 
 class ComplaintCountFilterSet(django_filters.FilterSet):
@@ -181,26 +182,10 @@ class ComplaintCountFilterSet(django_filters.FilterSet):
         form = RangeForm
 
 
-class MilestoneFilterSet(django_filters.FilterSet):
-    q = search_field()
+class MilestoneFilterSet(LinkedRecordFilterSet):
+    search_key = "milestones"
     kind = AnyChoiceFilter(label=_("Kind"), choices=MilestoneKind.choices)
-    partner = SlugChoiceFilter(
-        label=_("Partner"), queryset=visible_partners, method="filter_partner"
-    )
-    topic = SlugChoiceFilter(label=_("Topic"), queryset=visible_topics, method="filter_topic")
-    date_from = date_from()
-    date_to = date_to()
 
-    class Meta:
+    class Meta(SearchableFilterSet.Meta):
         model = Milestone
         fields = ["q", "kind", "partner", "topic", "date_from", "date_to"]
-        form = RangeForm
-
-    def search(self, queryset, name, value):
-        return queryset.filter(selectors.words_q(value, "title", "description"))
-
-    def filter_partner(self, queryset, name, value):
-        return selectors.linked_to(queryset, "partners", value)
-
-    def filter_topic(self, queryset, name, value):
-        return selectors.linked_to(queryset, "topics", value)

@@ -49,6 +49,11 @@ def searched_fields(weighted: dict[str, list[str]]) -> list[str]:
     return [name for names in weighted.values() for name in names]
 
 
+def fields_of(key: str) -> list[str]:
+    """The fields searched for one kind of record, by its key in SEARCHED."""
+    return next(searched_fields(weighted) for k, _label, _v, weighted in SEARCHED if k == key)
+
+
 def _full_text(queryset: QuerySet, weighted: dict[str, list[str]], query: str) -> QuerySet:
     fields = searched_fields(weighted)
     weighted_vector = None

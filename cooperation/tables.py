@@ -127,18 +127,6 @@ class PartnerTable(ConcordTable):
 
     order_last_contact = order_nulls_last("last_contact")
 
-    class Meta(ConcordTable.Meta):
-        fields = ()
-        sequence = (
-            "name",
-            "kind",
-            "country",
-            "parent",
-            "meeting_count",
-            "open_commitment_count",
-            "last_contact",
-        )
-
     def value_last_contact(self, value):
         return value.isoformat() if value else ""
 
@@ -196,19 +184,6 @@ class CommitmentTable(ConcordTable):
     order_date = order_nulls_last("date")
     order_target_date = order_nulls_last("target_date")
 
-    class Meta(ConcordTable.Meta):
-        fields = ()
-        sequence = (
-            "date",
-            "title",
-            "made_by",
-            "made_to",
-            "status",
-            "target_date",
-            "meeting",
-            "date_iso",
-        )
-
     def render_made_to(self, record):
         return links(record.made_to.all())
 
@@ -260,19 +235,6 @@ class ComplaintCountTable(ConcordTable):
     origin = tables.Column(verbose_name=_("Where they came from"), default=DASH, orderable=False)
     period_start = iso_date_column("period_start", _("Period start (ISO)"))
     period_end = iso_date_column("period_end", _("Period end (ISO)"))
-
-    class Meta(ConcordTable.Meta):
-        fields = ()
-        sequence = (
-            "period",
-            "received_by",
-            "count",
-            "verified_share",
-            "verified_count",
-            "origin",
-            "period_start",
-            "period_end",
-        )
 
     def order_period(self, queryset, is_descending):
         if is_descending:

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from weasyprint import HTML
 from weasyprint.urls import default_url_fetcher
 
@@ -66,23 +67,18 @@ def _lane_entries(data: dict) -> list[charts.LaneEntry]:
     def drawn(row):
         return row["placement"] == IN and row["precision"] in DRAWN_PRECISIONS
 
-    entries = []
-    for row in data["meetings"]:
-        if drawn(row):
-            for name in row["partners"]:
-                entries.append(
-                    charts.LaneEntry(name, day(row["date"]), None, "meeting", row["title"])
-                )
-    for row in data["commitments"]:
-        if drawn(row):
-            entries.append(
-                charts.LaneEntry(row["made_by"], day(row["date"]), None, "commitment", row["title"])
-            )
-    for row in data["milestones"]:
-        if drawn(row):
-            for name in row["partners"]:
-                entries.append(
-                    charts.LaneEntry(name, day(row["date"]), None, "milestone", row["title"])
+    entries: list[charts.LaneEntry] = []
+    for section, kind in (
+        ("meetings", "meeting"),
+        ("commitments", "commitment"),
+        ("milestones", "milestone"),
+    ):
+        for row in data[section]:
+            if drawn(row):
+                lanes = row["partners"] if "partners" in row else [row["made_by"]]
+                entries.extend(
+                    charts.LaneEntry(name, day(row["date"]), None, kind, row["title"])
+                    for name in lanes
                 )
     for row in data["complaints"]:
         entries.append(
@@ -176,41 +172,41 @@ def _natural_width_mm(svg: str) -> int:
     return min(TEXT_WIDTH_MM, round(float(match.group(1)) * 25.4 / 96))
 
 
-def _figure(value, label, alert=False) -> dict:
-    return {"value": value, "label": label, "alert": alert}
+# The cover's figures, by headline key: a dossier's, then a period report's; both end alike.
+_SHARED_FIGURES = [
+    ("complaints", gettext_lazy("Complaints received")),
+    ("verified_share", gettext_lazy("Found true")),
+]
+_FIGURES = {
+    ReportKind.DOSSIER: [
+        ("meetings", gettext_lazy("Meetings")),
+        ("commitments_open", gettext_lazy("Open commitments")),
+        ("commitments_fulfilled", gettext_lazy("Fulfilled commitments")),
+        ("commitments_overdue", gettext_lazy("Overdue commitments")),
+        ("milestones", gettext_lazy("Milestones")),
+        ("quotes", gettext_lazy("Quotes")),
+    ],
+    None: [
+        ("meetings", gettext_lazy("Meetings")),
+        ("partners", gettext_lazy("Partners involved")),
+        ("commitments_made", gettext_lazy("Commitments made")),
+        ("commitments_changed", gettext_lazy("Status changes")),
+        ("commitments_fulfilled", gettext_lazy("Commitments fulfilled")),
+        ("commitments_overdue", gettext_lazy("Overdue at period end")),
+    ],
+}  # fmt: skip
 
 
 def _figures(kind: str, headline: dict) -> list[dict]:
-    shared_tail = [
-        _figure(headline["complaints"], _("Complaints received")),
-        _figure(headline["verified_share"] or "—", _("Found true")),
-    ]
-    if kind == ReportKind.DOSSIER:
-        return [
-            _figure(headline["meetings"], _("Meetings")),
-            _figure(headline["commitments_open"], _("Open commitments")),
-            _figure(headline["commitments_fulfilled"], _("Fulfilled commitments")),
-            _figure(
-                headline["commitments_overdue"],
-                _("Overdue commitments"),
-                alert=headline["commitments_overdue"] > 0,
-            ),
-            _figure(headline["milestones"], _("Milestones")),
-            _figure(headline["quotes"], _("Quotes")),
-            *shared_tail,
-        ]
+    """The cover's figures; overdue commitments stand out when there are any."""
+    rows = _FIGURES[ReportKind.DOSSIER if kind == ReportKind.DOSSIER else None]
     return [
-        _figure(headline["meetings"], _("Meetings")),
-        _figure(headline["partners"], _("Partners involved")),
-        _figure(headline["commitments_made"], _("Commitments made")),
-        _figure(headline["commitments_changed"], _("Status changes")),
-        _figure(headline["commitments_fulfilled"], _("Commitments fulfilled")),
-        _figure(
-            headline["commitments_overdue"],
-            _("Overdue at period end"),
-            alert=headline["commitments_overdue"] > 0,
-        ),
-        *shared_tail,
+        {
+            "value": headline[key] if headline[key] != "" else "—",
+            "label": str(label),
+            "alert": key == "commitments_overdue" and headline[key] > 0,
+        }
+        for key, label in [*rows, *_SHARED_FIGURES]
     ]
 
 
