@@ -52,6 +52,7 @@ test: export SECRET_KEY ?= test-only-secret-key
 test: install system-test
 	$(BIN)/ruff check .
 	DATABASE_URL= SQLITE_PATH=:memory: $(BIN)/python manage.py makemigrations --check --dry-run
+	DATABASE_URL= SQLITE_PATH=:memory: $(BIN)/mypy
 	$(BIN)/pytest
 
 # Benchmarks fill a database of their own: national scale divided by BENCH_DIVIDE.
@@ -79,6 +80,7 @@ bench-load: install system-run
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	DATABASE_URL= SQLITE_PATH=:memory: $(BIN)/mypy
 
 format: install
 	$(BIN)/ruff check --fix .
