@@ -82,7 +82,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "cooperation.policy.ConcordCSPMiddleware",
+    "cooperation.csp.ConcordCSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "cooperation.access_log.PermissionRefusalLogMiddleware",
     # Last, so a lockout answers before any view runs.

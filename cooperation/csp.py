@@ -15,6 +15,8 @@ ADMIN_STYLE_HASHES = [
 
 
 class ConcordCSPMiddleware(CSPMiddleware):
+    """django-csp's middleware, with the admin's one inline style allowed by its hash."""
+
     def get_policy_parts(self, request, response, report_only=False):
         parts = super().get_policy_parts(request, response, report_only)
         if not report_only and request.path_info.startswith(reverse("admin:index")):
