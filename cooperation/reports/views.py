@@ -2,16 +2,15 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.core.paginator import EmptyPage
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from django_tables2 import RequestConfig
 
 from cooperation.access_log import log_event
 from cooperation.models import Partner, ReportStatus, Visibility
+from cooperation.pagination import table_paginate
 from cooperation.ratelimit import (
     report_limit_message,
     report_request_allowed,
@@ -24,29 +23,15 @@ from cooperation.reports.tables import ReportTable
 
 # While a report is queued or running, its page reloads itself this often (seconds).
 REFRESH_SECONDS = 3
-
-
 PER_PAGE = 25
 
 
-def _paginate(table, page: str | None) -> None:
-    """A fixed page size, and the nearest real page for any page number a visitor types."""
-    try:
-        number = max(1, int(page or 1))
-    except ValueError:
-        number = 1
-    try:
-        table.paginate(page=number, per_page=PER_PAGE)
-    except EmptyPage:
-        table.paginate(page=table.paginator.num_pages, per_page=PER_PAGE)
-
-
 def report_list(request, form=None, status=200):
+    """The reports this user may see, filterable, with the request form for those who may ask."""
     reports = selectors.reports_visible_to(request.user)
     filterset = ReportFilterSet(request.GET or None, queryset=reports, request=request)
     table = ReportTable(filterset.qs)
-    RequestConfig(request, paginate=False).configure(table)
-    _paginate(table, request.GET.get("page"))
+    table_paginate(table, request=request, per_page=PER_PAGE)
     can_request = selectors.report_can_request(request.user)
     if can_request and form is None:
         form = ReportRequestForm()
@@ -62,6 +47,7 @@ def report_list(request, form=None, status=200):
 @permission_required("cooperation.add_report", raise_exception=True)
 @report_request_limited
 def report_request(request):
+    """The request form posted: a new report (or the same one, already asked for)."""
     form = ReportRequestForm(request.POST)
     if not form.is_valid():
         return report_list(request, form=form, status=400)
@@ -108,6 +94,7 @@ def _announce(request, report, queued):
 
 
 def report_detail(request, pk):
+    """One report's status; it reloads itself while the report is being built."""
     report = get_object_or_404(selectors.reports_visible_to(request.user), pk=pk)
     in_progress = report.status in (ReportStatus.QUEUED, ReportStatus.RUNNING)
     matches = None
@@ -125,6 +112,7 @@ def report_detail(request, pk):
 
 
 def report_download(request, pk):
+    """A ready report's PDF, as an attachment."""
     report = get_object_or_404(selectors.reports_visible_to(request.user), pk=pk)
     if report.status != ReportStatus.READY or not report.file:
         raise Http404(_("This report has no file to download yet."))
@@ -144,6 +132,7 @@ def report_download(request, pk):
 
 
 def download_name(report) -> str:
+    """The PDF's file name: kind, partner, period and audience."""
     parts = ["concord", report.kind]
     if report.partner_id:
         parts.append(report.partner.slug)
@@ -160,6 +149,7 @@ def download_name(report) -> str:
 @require_POST
 @permission_required("cooperation.add_report", raise_exception=True)
 def report_retry(request, pk):
+    """Build a failed or ready report again, unless it is already being built."""
     report = get_object_or_404(selectors.reports_visible_to(request.user), pk=pk)
     if services.report_retry(report=report):
         messages.success(request, _("The report is being built again."))
