@@ -65,8 +65,8 @@ bench: install system-run
 	psql "$(BENCH_DATABASE_URL:/concord_bench=/postgres)" -qc "DROP DATABASE IF EXISTS concord_bench" -c "CREATE DATABASE concord_bench"
 	$(BIN)/python manage.py migrate --no-input -v0
 	$(BIN)/python manage.py loaddata -v0 fixtures/seed.json
-	$(BIN)/python manage.py bench_reports
-	$(BIN)/python manage.py bench_pages --divide $(BENCH_DIVIDE)
+	$(BIN)/python manage.py bench_reports --settings=bench.settings
+	$(BIN)/python manage.py bench_pages --settings=bench.settings --divide $(BENCH_DIVIDE)
 
 BENCH_SECONDS ?= 30
 BENCH_CLIENTS ?= 16
@@ -75,7 +75,7 @@ bench-load: export SECRET_KEY ?= bench-only-secret-key
 bench-load: export CELERY_BROKER_URL =
 bench-load: install system-run
 	$(BIN)/python manage.py migrate --no-input -v0
-	$(BIN)/python manage.py bench_load --duration $(BENCH_SECONDS) --concurrency $(BENCH_CLIENTS)
+	$(BIN)/python manage.py bench_load --settings=bench.settings --duration $(BENCH_SECONDS) --concurrency $(BENCH_CLIENTS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -1,5 +1,5 @@
-"""Test data for the browsing pages: internal records to prove they never leak, and ten
-times the seed's rows to prove query counts do not grow with the data."""
+"""Test data for the browsing pages: internal records to prove they never leak. Bulk rows,
+to prove query counts do not grow with the data, come from `bench.data`."""
 
 import datetime
 
@@ -108,63 +108,3 @@ def make_internal_records():
         "internal_meeting": internal_meeting,
         "internal_commitment": internal_commitment,
     }
-
-
-def make_bulk(scale: int = 10):
-    """About `scale` times the seed's rows: partners with people and units, meetings with
-    partners, participants, topics and citations, commitments with updates, counts,
-    milestones, sources. Half internal, some undated."""
-    topics = [factories.TopicFactory() for _ in range(5)]
-    partners = [factories.PartnerFactory() for _ in range(13 * scale)]
-    partners += [factories.PartnerFactory(parent=partners[0]) for _ in range(scale)]
-    people = [
-        factories.PersonFactory(partner=partners[i % len(partners)]) for i in range(4 * scale)
-    ]
-    sources = [factories.SourceFactory() for _ in range(2 * scale)]
-    meetings = []
-    for i in range(2 * scale):
-        undated = i % 5 == 0
-        meeting = factories.MeetingFactory(
-            partners=partners[i % 7 : i % 7 + 3],
-            topics=topics[: 1 + i % 5],
-            visibility=Visibility.INTERNAL if i % 2 else Visibility.PUBLIC,
-            date=None if undated else datetime.date(2020 + i % 4, 1 + i % 12, 1 + i % 28),
-            date_precision="unknown" if undated else "day",
-        )  # fmt: skip
-        meeting.participants.set(people[i % 10 : i % 10 + 3])
-        meetings.append(meeting)
-        for j in range(3):
-            factories.CitationFactory(
-                source=sources[(i + j) % len(sources)], record=meeting,
-                quoted_person=people[i % len(people)] if j == 0 else None,
-            )  # fmt: skip
-    for i in range(7 * scale):
-        commitment = factories.CommitmentFactory(
-            made_by=partners[i % len(partners)], meeting=meetings[i % len(meetings)],
-            visibility=Visibility.INTERNAL if i % 3 == 0 else Visibility.PUBLIC,
-            target_date=datetime.date(2021, 1, 1) if i % 4 == 0 else None,
-        )  # fmt: skip
-        commitment.made_to.set(partners[i % 5 : i % 5 + 2])
-        commitment.topics.set(topics[: i % 3])
-        models.CommitmentUpdate.objects.create(
-            commitment=commitment, status=models.CommitmentStatus.IN_PROGRESS,
-            date=datetime.date(2023, 1, 1 + i % 28), source=sources[i % len(sources)],
-            passage=sources[i % len(sources)].text.split(".")[0],
-        )  # fmt: skip
-        factories.CitationFactory(source=sources[i % len(sources)], record=commitment)
-    for i in range(scale):
-        factories.ComplaintCountFactory(
-            received_by=partners[i % 3],
-            period_start=datetime.date(2022, 1 + i % 12, 1),
-            period_end=datetime.date(2022, 1 + i % 12, 28),
-            count=100 + i, verified_share="0.500",
-        )  # fmt: skip
-    for i in range(6 * scale):
-        milestone = factories.MilestoneFactory(
-            visibility=Visibility.INTERNAL if i % 2 else Visibility.PUBLIC
-        )
-        milestone.partners.set(partners[i % 4 : i % 4 + 2])
-        milestone.topics.set(topics[:2])
-        factories.CitationFactory(source=sources[i % len(sources)], record=milestone)
-    for partner in partners[:5]:
-        factories.CitationFactory(source=sources[0], record=partner)

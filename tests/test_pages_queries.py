@@ -1,13 +1,13 @@
 """Every list and detail page runs a fixed number of queries, whatever the data size.
 
-Each page is measured with the seed and again with ten times more rows from factories,
+Each page is measured with the seed and again with ten times its rows from `bench.data`,
 against the same bound, both anonymous and signed in.
 """
 
 import pytest
 
+from bench.data import SEED, bulk_create_records
 from cooperation import models
-from tests.browsing_data import make_bulk
 
 pytestmark = pytest.mark.django_db
 
@@ -76,7 +76,7 @@ def test_query_counts_are_bounded_with_the_seed(
 def test_query_counts_stay_the_same_with_ten_times_the_rows(
     client, seed, viewer, signed_in, django_assert_max_num_queries
 ):
-    make_bulk(scale=10)
+    bulk_create_records(sizes=SEED.times(10))
     assert models.Commitment.objects.count() >= 70
     if signed_in:
         client.force_login(viewer)
@@ -89,7 +89,7 @@ def test_query_counts_match_at_one_and_ten_times(
 ):
     """The same bound at 1x and 10x; prints each page's counts for the closing note."""
     one = measure(client, django_assert_max_num_queries, detail_urls())
-    make_bulk(scale=10)
+    bulk_create_records(sizes=SEED.times(10))
     ten = measure(client, django_assert_max_num_queries, detail_urls())
     with capsys.disabled():
         for key in BOUNDS:

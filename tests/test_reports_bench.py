@@ -2,8 +2,8 @@
 
 import pytest
 
+from bench.reports import reports_bench
 from cooperation.models import Citation, Meeting
-from cooperation.reports.bench import reports_bench
 
 pytestmark = pytest.mark.django_db
 

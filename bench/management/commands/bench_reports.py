@@ -1,14 +1,14 @@
 """Measure each report kind's build time and page count on the seed and on ten times more rows.
 
-    python manage.py bench_reports                  # scales 1 and 10, one run each
-    python manage.py bench_reports --scale 1 --scale 10 --scale 30 --repeat 3
+    python manage.py bench_reports --settings=bench.settings    # scales 1 and 10, once each
+    python manage.py bench_reports --settings=bench.settings --scale 1 --scale 30 --repeat 3
 
 Runs in a transaction that is rolled back; loads the seed first when the database is empty.
 """
 
 from django.core.management.base import BaseCommand
 
-from cooperation.reports.bench import reports_bench
+from bench.reports import reports_bench
 
 
 class Command(BaseCommand):

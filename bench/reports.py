@@ -1,18 +1,18 @@
 """How long each report kind takes to build, and how many pages it has, on the seed and on
 ten times more rows. Everything happens in a transaction that is rolled back: the database is
-left as it was. `python manage.py bench_reports` prints the table.
+left as it was. `python manage.py bench_reports --settings=bench.settings` prints the table.
 """
 
 import datetime
 import statistics
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
 
+from bench.data import SEED, bulk_create_records
 from cooperation.models import (
     Citation,
     Commitment,
@@ -107,85 +107,24 @@ def _measure(label: str, kind: str, subject: Subject, scale: int, repeat: int) -
     )
 
 
-def _copy(record, **changes):
-    """An unsaved copy of a record's own columns (no primary key), with some changed."""
-    model = type(record)
-    values = {
-        field.attname: getattr(record, field.attname)
-        for field in model._meta.concrete_fields
-        if not field.primary_key
-    }
-    return model(**(values | changes))
-
-
-def multiply_records(copies: int) -> None:
-    """Add `copies` copies of every dated record, with its links and citations, so that every
-    period and partner holds (copies + 1) times the rows. Bulk inserts: no history rows."""
-    content_types = ContentType.objects.get_for_models(
-        Meeting, Commitment, ComplaintCount, Milestone
+def _seed_like(*, copies: int) -> None:
+    """Add `copies` times the seed's records, dated, linked and shown like the seed's own, so
+    that the measured periods and partner grow with them."""
+    partner_ids = [
+        *Meeting.partners.through.objects.values_list("partner_id", flat=True),
+        *Commitment.objects.values_list("made_by_id", flat=True),
+        *ComplaintCount.objects.values_list("received_by_id", flat=True),
+        *Milestone.partners.through.objects.values_list("partner_id", flat=True),
+    ]
+    dated = (Meeting, Commitment, Milestone)
+    bulk_create_records(
+        sizes=replace(SEED, topics=0, partners=0, units=0).times(copies),
+        partner_ids=partner_ids,
+        dates=[d for model in dated for d in model.objects.values_list("date", flat=True)],
+        visibilities=[
+            v for model in dated for v in model.objects.values_list("visibility", flat=True)
+        ],
     )
-    citations = list(Citation.objects.all())
-
-    def clone_citations(model, old_pk, new_pk):
-        ct = content_types[model]
-        return [
-            Citation(
-                source_id=c.source_id,
-                passage=c.passage,
-                quoted_person_id=c.quoted_person_id,
-                content_type=ct,
-                object_id=new_pk,
-            )
-            for c in citations
-            if c.content_type_id == ct.pk and c.object_id == old_pk
-        ]
-
-    new_citations = []
-    meetings = list(Meeting.objects.prefetch_related("partners", "participants", "topics"))
-    commitments = list(Commitment.objects.prefetch_related("made_to", "topics", "updates"))
-    counts = list(ComplaintCount.objects.all())
-    milestones = list(Milestone.objects.prefetch_related("partners", "topics"))
-    for copy in range(1, copies + 1):
-        meeting_map = {}
-        for meeting in meetings:
-            clone = _copy(meeting, slug=f"{meeting.slug[:140]}-bench-{copy}")
-            clone.title = f"{meeting.title} ({copy})"
-            Meeting.objects.bulk_create([clone])
-            clone.partners.set(meeting.partners.all())
-            clone.participants.set(meeting.participants.all())
-            clone.topics.set(meeting.topics.all())
-            meeting_map[meeting.pk] = clone.pk
-            new_citations += clone_citations(Meeting, meeting.pk, clone.pk)
-        for commitment in commitments:
-            old_pk = commitment.pk
-            made_to, topics = list(commitment.made_to.all()), list(commitment.topics.all())
-            updates = list(commitment.updates.all())
-            clone = _copy(commitment)
-            clone.title = f"{commitment.title} ({copy})"
-            clone.meeting_id = meeting_map.get(commitment.meeting_id, commitment.meeting_id)
-            Commitment.objects.bulk_create([clone])
-            clone.made_to.set(made_to)
-            clone.topics.set(topics)
-            CommitmentUpdate.objects.bulk_create(
-                [_copy(u, commitment_id=clone.pk) for u in updates]
-            )
-            new_citations += clone_citations(Commitment, old_pk, clone.pk)
-        for count in counts:
-            old_pk = count.pk
-            clone = _copy(count)
-            clone.meeting_id = meeting_map.get(count.meeting_id, count.meeting_id)
-            ComplaintCount.objects.bulk_create([clone])
-            new_citations += clone_citations(ComplaintCount, old_pk, clone.pk)
-        for milestone in milestones:
-            old_pk = milestone.pk
-            partners, topics = list(milestone.partners.all()), list(milestone.topics.all())
-            clone = _copy(milestone, slug=f"{milestone.slug[:140]}-bench-{copy}")
-            clone.title = f"{milestone.title} ({copy})"
-            Milestone.objects.bulk_create([clone])
-            clone.partners.set(partners)
-            clone.topics.set(topics)
-            new_citations += clone_citations(Milestone, old_pk, clone.pk)
-    Citation.objects.bulk_create(new_citations)
 
 
 def reports_bench(*, scales=(1, 10), repeat: int = 1, load_seed: bool = True) -> list[Measure]:
@@ -202,7 +141,7 @@ def reports_bench(*, scales=(1, 10), repeat: int = 1, load_seed: bool = True) ->
                     # From `current` times the seed's rows to `scale` times.
                     if current != 1:
                         raise ValueError("Scale up from the seed only (1 → N).")
-                    multiply_records(copies=scale - 1)
+                    _seed_like(copies=scale - 1)
                     current = scale
                 for label, kind, subject in _cases(today):
                     results.append(_measure(label, kind, subject, scale, repeat))

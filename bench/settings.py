@@ -1,0 +1,6 @@
+"""The app's settings with the benchmark commands installed (`manage.py --settings=bench.settings`)."""
+
+from config.settings import *  # noqa: F403
+from config.settings import INSTALLED_APPS
+
+INSTALLED_APPS = [*INSTALLED_APPS, "bench"]
