@@ -6,13 +6,16 @@ history table, filtered in each branch; the details of a page cost two queries p
 record on it, plus two per many-to-many link it tracks, however many rows it has.
 """
 
-import django_filters
+from datetime import date
+from typing import Any
+
 import django_tables2 as tables
+from django import forms
 from django.apps import apps
 from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import EmptyPage, PageNotAnInteger
-from django.db.models import CharField, F, Value
+from django.db.models import CharField, F, QuerySet, Value
 from django.shortcuts import render
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
@@ -22,7 +25,9 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from simple_history.utils import get_m2m_reverse_field_name
 
+from cooperation.forms import DateInput
 from cooperation.models import Citation
+from cooperation.pagination import table_paginate
 
 PER_PAGE = 50
 VALUE_LENGTH = 80
@@ -44,66 +49,74 @@ def tracked_models() -> list:
 
 
 def history_model(model):
+    """The django-simple-history model that keeps this model's versions."""
     return getattr(model, model._meta.simple_history_manager_attribute).model
 
 
-class ChangeFilterSet(django_filters.FilterSet):
-    """Filters the change list by who made the change, the kind of record, and when."""
+def model_choices() -> list[tuple[str, str]]:
+    """The record types to filter by, by model name, after "Any"."""
+    return [("", _("Any"))] + [
+        (model._meta.model_name, capfirst(model._meta.verbose_name)) for model in tracked_models()
+    ]
 
-    user = django_filters.ModelChoiceFilter(
+
+class ChangeFilterForm(forms.Form):
+    """Narrows the change list by who made the change, the kind of record, and when."""
+
+    user = forms.ModelChoiceField(
         label=_("By"),
         queryset=get_user_model().objects.order_by("username"),
+        required=False,
         empty_label=_("Anyone"),
-        method="filter_noop",
     )
-    model = django_filters.ChoiceFilter(
-        label=_("Record type"), choices=[], empty_label=_("Any"), method="filter_noop"
-    )
-    since = django_filters.DateFilter(
-        label=_("From"),
-        method="filter_noop",
-        widget=django_filters.widgets.forms.DateInput(attrs={"type": "date"}),
-    )
-    until = django_filters.DateFilter(
-        label=_("Until"),
-        method="filter_noop",
-        widget=django_filters.widgets.forms.DateInput(attrs={"type": "date"}),
-    )
+    model = forms.ChoiceField(label=_("Record type"), choices=model_choices, required=False)
+    since = forms.DateField(label=_("From"), required=False, widget=DateInput())
+    until = forms.DateField(label=_("Until"), required=False, widget=DateInput())
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.filters["model"].extra["choices"] = [
-            (model._meta.model_name, capfirst(model._meta.verbose_name))
-            for model in tracked_models()
-        ]
+    def to_filters(self) -> dict[str, Any]:
+        """`changes_union`'s arguments; an unbound or invalid form narrows nothing."""
+        if not (self.is_bound and self.is_valid()):
+            return {}
+        data = self.cleaned_data
+        return {
+            "changed_by": data["user"],
+            "model": data["model"] or None,
+            "since": data["since"],
+            "until": data["until"],
+        }
 
-    def filter_noop(self, queryset, name, value):
-        return queryset
 
-    def filter_queryset(self, queryset):
-        """Build the UNION of every history table the filters allow, newest first."""
-        data = self.form.cleaned_data if self.form.is_valid() else {}
-        branches = []
-        for model in tracked_models():
-            if data.get("model") and data["model"] != model._meta.model_name:
-                continue
-            rows = history_model(model).objects.order_by()
-            if data.get("user"):
-                rows = rows.filter(history_user=data["user"])
-            if data.get("since"):
-                rows = rows.filter(history_date__date__gte=data["since"])
-            if data.get("until"):
-                rows = rows.filter(history_date__date__lte=data["until"])
-            branches.append(
-                rows.annotate(
-                    model=Value(model._meta.model_name, output_field=CharField()),
-                    user_name=F("history_user__username"),
-                ).values("history_id", "history_date", "history_type", "id", "model", "user_name")
-            )
-        if not branches:
-            return queryset.none()
-        first, *rest = branches
-        return first.union(*rest, all=True).order_by("-history_date", "-history_id")
+def changes_union(
+    *,
+    changed_by: AbstractBaseUser | None = None,
+    model: str | None = None,
+    since: date | None = None,
+    until: date | None = None,
+) -> QuerySet:
+    """One row a historical record of every tracked model (or only `model`, by its model
+    name), as one UNION query filtered in each branch, newest first."""
+    branches = []
+    for tracked in tracked_models():
+        name = tracked._meta.model_name
+        if model and model != name:
+            continue
+        rows = history_model(tracked).objects.order_by()
+        if changed_by:
+            rows = rows.filter(history_user=changed_by)
+        if since:
+            rows = rows.filter(history_date__date__gte=since)
+        if until:
+            rows = rows.filter(history_date__date__lte=until)
+        branches.append(
+            rows.annotate(
+                model=Value(name, output_field=CharField()),
+                user_name=F("history_user__username"),
+            ).values("history_id", "history_date", "history_type", "id", "model", "user_name")
+        )
+    if not branches:
+        return history_model(tracked_models()[0]).objects.none()
+    first, *rest = branches
+    return first.union(*rest, all=True).order_by("-history_date", "-history_id")
 
 
 class ChangeTable(tables.Table):
@@ -214,6 +227,7 @@ def record_label(version) -> str:
 
 
 def record_url(version, model_name) -> str | None:
+    """The record's public page, for a kind that has one and a record not deleted."""
     if version.history_type == "-" or model_name not in LINKED_MODELS:
         return None
     try:
@@ -265,23 +279,12 @@ def field_changes(version, before, links) -> list[tuple[str, str, str]]:
 @login_required
 def change_list(request):
     """The latest changes across all records, filterable by user, record type and date."""
-    first_history = history_model(tracked_models()[0])
-    filterset = ChangeFilterSet(request.GET or None, queryset=first_history.objects.none())
-    rows = filterset.qs if filterset.is_bound else filterset.filter_queryset(None)
-    table = ChangeTable(rows)
+    form = ChangeFilterForm(request.GET or None)
+    table = ChangeTable(changes_union(**form.to_filters()))
     try:
         get_template(table.template_name)
     except TemplateDoesNotExist:
         table.template_name = "django_tables2/table.html"
-    # A fixed page size: a per_page from the query string would let anyone ask for every row.
-    tables.RequestConfig(request, paginate=False).configure(table)
-    try:
-        table.paginate(page=request.GET.get("page", 1), per_page=PER_PAGE)
-    except (EmptyPage, PageNotAnInteger):
-        table.paginate(page=1, per_page=PER_PAGE)
+    table_paginate(table, request=request, per_page=PER_PAGE)
     table.load_details()
-    return render(
-        request,
-        "cooperation/changes_list.html",
-        {"filter": filterset, "table": table},
-    )
+    return render(request, "cooperation/changes_list.html", {"form": form, "table": table})

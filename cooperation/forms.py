@@ -21,7 +21,13 @@ SLUG = re.compile(r"^[-a-zA-Z0-9_]{1,160}$")
 
 class SlugModelChoiceField(ModelChoiceField):
     """A choice of record by slug that refuses anything not shaped like a slug before it
-    reaches the database (NUL bytes, very long or odd text)."""
+    reaches the database (NUL bytes, very long or odd text). Optional unless told
+    otherwise: it narrows a list, as every filter does."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("to_field_name", "slug")
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
 
     def to_python(self, value):
         if value in self.empty_values:
@@ -57,15 +63,11 @@ class TimelineFilterForm(DateRangeMixin, forms.Form):
     partner = SlugModelChoiceField(
         label=_("Partner"),
         queryset=selectors.partners_visible_to(None),
-        to_field_name="slug",
-        required=False,
         empty_label=_("All partners"),
     )
     topic = SlugModelChoiceField(
         label=_("Topic"),
         queryset=selectors.topics_visible_to(None),
-        to_field_name="slug",
-        required=False,
         empty_label=_("All topics"),
     )
     kind = forms.MultipleChoiceField(
@@ -117,12 +119,3 @@ class SearchForm(forms.Form):
         # Control characters never belong in a query; drop them rather than refuse it.
         value = self.cleaned_data["q"]
         return "".join(ch for ch in value if ch.isprintable() or ch == " ").strip()
-
-
-def page_number(value, default: int = 1) -> int:
-    """A page number from a query parameter; anything unusable gives the default."""
-    try:
-        number = int(str(value).strip())
-    except (TypeError, ValueError):
-        return default
-    return max(1, min(number, 1_000_000))

@@ -1,18 +1,39 @@
 """The browsing pages. Views stay thin: parse the request, call selectors, render."""
 
-from django.core.paginator import EmptyPage, PageNotAnInteger
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django_filters.views import FilterView
 from django_tables2 import RequestConfig, SingleTableMixin
 from django_tables2.export import TableExport
 
-from cooperation import charts, filtersets, selectors, tables
+from cooperation import charts, selectors
 from cooperation import search as search_module
-from cooperation.forms import SearchForm, TimelineFilterForm, page_number
+from cooperation.filtersets import (
+    CommitmentFilterSet,
+    ComplaintCountFilterSet,
+    MeetingFilterSet,
+    MilestoneFilterSet,
+    PartnerFilterSet,
+)
+from cooperation.forms import SearchForm, TimelineFilterForm
 from cooperation.highlight import highlight_passages, passage_anchor
 from cooperation.models import Commitment, ComplaintCount, Meeting, Milestone, Partner, Source
+from cooperation.pagination import page_number, table_paginate
+from cooperation.selectors import (
+    commitment_list,
+    complaintcount_list,
+    meeting_list,
+    milestone_list,
+    partner_list,
+)
+from cooperation.tables import (
+    CommitmentTable,
+    ComplaintCountTable,
+    MeetingTable,
+    MilestoneTable,
+    PartnerTable,
+)
 
 PER_PAGE = 25
 MAX_PER_PAGE = 100
@@ -31,6 +52,7 @@ def lane_entries(entries) -> list[charts.LaneEntry]:
 
 
 def dashboard(request):
+    """The front page: headline figures, the latest entries and three charts."""
     user = request.user
     context = {
         "figures": selectors.dashboard_figures(user=user),
@@ -49,6 +71,7 @@ def dashboard(request):
 
 
 def timeline(request):
+    """Every dated record on one filterable timeline, a page at a time."""
     form = TimelineFilterForm(request.GET or None, user=request.user)
     if form.is_bound and not form.is_valid():
         page = selectors.TimelinePage(entries=[], number=1, num_pages=1, count=0)
@@ -72,15 +95,21 @@ class RecordListView(SingleTableMixin, FilterView):
     """A table of one kind of record with filters, sorting, pages and CSV/Excel export.
 
     Malformed filters give the page with the form's messages and no rows (never a
-    guess at what was meant); the export of such a request gives the page too.
+    guess at what was meant); the export of such a request gives the page too. The
+    template is `cooperation/<model>_list.html`; `as_view` gives one page per kind.
     """
 
     export_formats = (TableExport.CSV, TableExport.XLSX)
     export_name = "concord"
-    selector = None
+    exporting = False
+    template_name_suffix = "_list"
+
+    @staticmethod
+    def selector(*, user):
+        raise NotImplementedError
 
     def get_queryset(self):
-        return type(self).selector(user=self.request.user)
+        return self.selector(user=self.request.user)
 
     def get_filterset_kwargs(self, filterset_class):
         kwargs = super().get_filterset_kwargs(filterset_class)
@@ -92,14 +121,12 @@ class RecordListView(SingleTableMixin, FilterView):
 
     def get_table(self, **kwargs):
         table = self.get_table_class()(data=self.get_table_data(), **kwargs)
-        RequestConfig(self.request, paginate=False).configure(table)
-        if getattr(self, "exporting", False):
-            return table
-        per_page = min(page_number(self.request.GET.get("per_page"), PER_PAGE), MAX_PER_PAGE)
-        try:
-            table.paginate(page=page_number(self.request.GET.get("page")), per_page=per_page)
-        except (EmptyPage, PageNotAnInteger):
-            table.paginate(page=table.paginator.num_pages, per_page=per_page)
+        if self.exporting:
+            RequestConfig(self.request, paginate=False).configure(table)
+        else:
+            table_paginate(
+                table, request=self.request, per_page=PER_PAGE, max_per_page=MAX_PER_PAGE
+            )
         return table
 
     def get(self, request, *args, **kwargs):
@@ -131,116 +158,91 @@ class RecordListView(SingleTableMixin, FilterView):
         return context
 
 
-class PartnerListView(RecordListView):
-    selector = selectors.partner_list
-    table_class = tables.PartnerTable
-    filterset_class = filtersets.PartnerFilterSet
-    template_name = "cooperation/partner_list.html"
-    export_name = "concord-partners"
+# Each kind's list page: the rows a user may see, their table, their filters, the export's name.
+LIST_PAGES = {
+    "partner": (partner_list, PartnerTable, PartnerFilterSet, "concord-partners"),
+    "meeting": (meeting_list, MeetingTable, MeetingFilterSet, "concord-meetings"),
+    "commitment": (commitment_list, CommitmentTable, CommitmentFilterSet, "concord-commitments"),
+    "complaintcount": (
+        complaintcount_list,
+        ComplaintCountTable,
+        ComplaintCountFilterSet,
+        "concord-complaints",
+    ),
+    "milestone": (milestone_list, MilestoneTable, MilestoneFilterSet, "concord-milestones"),
+}
 
 
-class MeetingListView(RecordListView):
-    selector = selectors.meeting_list
-    table_class = tables.MeetingTable
-    filterset_class = filtersets.MeetingFilterSet
-    template_name = "cooperation/meeting_list.html"
-    export_name = "concord-meetings"
+def record_list_view(kind: str):
+    """The list page of one kind of record, from `LIST_PAGES`."""
+    selector, table_class, filterset_class, export_name = LIST_PAGES[kind]
+    return RecordListView.as_view(
+        selector=selector,
+        table_class=table_class,
+        filterset_class=filterset_class,
+        export_name=export_name,
+    )
 
 
-class CommitmentListView(RecordListView):
-    selector = selectors.commitment_list
-    table_class = tables.CommitmentTable
-    filterset_class = filtersets.CommitmentFilterSet
-    template_name = "cooperation/commitment_list.html"
-    export_name = "concord-commitments"
-
-
-class ComplaintCountListView(RecordListView):
-    selector = selectors.complaintcount_list
-    table_class = tables.ComplaintCountTable
-    filterset_class = filtersets.ComplaintCountFilterSet
-    template_name = "cooperation/complaintcount_list.html"
-    export_name = "concord-complaints"
-
-
-class MilestoneListView(RecordListView):
-    selector = selectors.milestone_list
-    table_class = tables.MilestoneTable
-    filterset_class = filtersets.MilestoneFilterSet
-    template_name = "cooperation/milestone_list.html"
-    export_name = "concord-milestones"
-
-
-def _get_or_404(getter, model, **lookup):
+def _record_get(getter, model, **lookup):
+    """One record's detail from its selector, or a 404 that does not say whether it exists."""
     try:
         return getter(**lookup)
     except model.DoesNotExist:
         raise Http404(_("No such record, or not one you may see.")) from None
 
 
+def _detail_render(request, detail, *, name: str, **extra) -> HttpResponse:
+    """A record's page, `cooperation/<model>_detail.html`, with the record under `name`."""
+    record = detail.record
+    template = f"cooperation/{record._meta.model_name}_detail.html"
+    return render(request, template, {name: record, "detail": detail, **extra})
+
+
+def record_detail_view(getter, model, name: str, /):
+    """The page of one kind of record, found by the URL's slug or pk, under `name`."""
+
+    def view(request, **lookup):
+        detail = _record_get(getter, model, user=request.user, **lookup)
+        return _detail_render(request, detail, name=name)
+
+    view.__name__ = f"{model._meta.model_name}_detail"
+    return view
+
+
+meeting_detail = record_detail_view(selectors.meeting_get, Meeting, "meeting")
+commitment_detail = record_detail_view(selectors.commitment_get, Commitment, "commitment")
+complaintcount_detail = record_detail_view(selectors.complaintcount_get, ComplaintCount, "count")
+milestone_detail = record_detail_view(selectors.milestone_get, Milestone, "milestone")
+
+
 def partner_detail(request, slug):
-    detail = _get_or_404(selectors.partner_get, Partner, user=request.user, slug=slug)
-    partner = detail.record
-    filters = selectors.TimelineFilters(partner=partner)
+    """A partner's profile, with its own timeline."""
+    detail = _record_get(selectors.partner_get, Partner, user=request.user, slug=slug)
+    filters = selectors.TimelineFilters(partner=detail.record)
     page = selectors.timeline_page(user=request.user, filters=filters, per_page=30)
-    context = {
-        "partner": partner,
-        "detail": detail,
-        "timeline": page,
-        "groups": selectors.timeline_groups(page.entries),
-        "lanes_chart": charts.timeline_lanes_chart(lane_entries(page.entries)),
-    }
-    return render(request, "cooperation/partner_detail.html", context)
-
-
-def meeting_detail(request, slug):
-    detail = _get_or_404(selectors.meeting_get, Meeting, user=request.user, slug=slug)
-    return render(
-        request, "cooperation/meeting_detail.html", {"meeting": detail.record, "detail": detail}
-    )
-
-
-def commitment_detail(request, pk):
-    detail = _get_or_404(selectors.commitment_get, Commitment, user=request.user, pk=pk)
-    return render(
+    return _detail_render(
         request,
-        "cooperation/commitment_detail.html",
-        {"commitment": detail.record, "detail": detail},
-    )
-
-
-def complaintcount_detail(request, pk):
-    detail = _get_or_404(selectors.complaintcount_get, ComplaintCount, user=request.user, pk=pk)
-    return render(
-        request,
-        "cooperation/complaintcount_detail.html",
-        {"count": detail.record, "detail": detail},
-    )
-
-
-def milestone_detail(request, slug):
-    detail = _get_or_404(selectors.milestone_get, Milestone, user=request.user, slug=slug)
-    return render(
-        request,
-        "cooperation/milestone_detail.html",
-        {"milestone": detail.record, "detail": detail},
+        detail,
+        name="partner",
+        timeline=page,
+        groups=selectors.timeline_groups(page.entries),
+        lanes_chart=charts.timeline_lanes_chart(lane_entries(page.entries)),
     )
 
 
 def source_detail(request, pk):
-    detail = _get_or_404(selectors.source_get, Source, user=request.user, pk=pk)
+    """A source's text with the passages records cite marked, and what cites them."""
+    detail = _record_get(selectors.source_get, Source, user=request.user, pk=pk)
     text = highlight_passages(detail.record.text, detail.citations + detail["updates"])
     for item in detail["citing"]:
         for passage in item.passages:
             passage.paragraph = text.paragraphs.get(passage_anchor(passage))
-    return render(
-        request,
-        "cooperation/source_detail.html",
-        {"source": detail.record, "detail": detail, "highlighted": text.html},
-    )
+    return _detail_render(request, detail, name="source", highlighted=text.html)
 
 
 def search(request):
+    """One search box across every kind of record."""
     form = SearchForm(request.GET or None)
     groups = []
     if form.is_bound and form.is_valid():
