@@ -22,6 +22,7 @@ from cooperation.models import (
     MilestoneKind,
     Partner,
     PartnerKind,
+    Topic,
 )
 
 
@@ -45,11 +46,11 @@ class AnyChoiceFilter(django_filters.ChoiceFilter):
 
 
 def visible_partners(request):
-    return selectors.partners_visible_to(getattr(request, "user", None)).only("pk", "slug", "name")
+    return Partner.objects.visible_to(getattr(request, "user", None)).only("pk", "slug", "name")
 
 
 def visible_topics(request):
-    return selectors.topics_visible_to(getattr(request, "user", None))
+    return Topic.objects.visible_to(getattr(request, "user", None))
 
 
 def search_field(**kwargs):

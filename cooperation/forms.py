@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django_filters.fields import ModelChoiceField
 
 from cooperation import selectors
+from cooperation.models import Partner, Topic
 
 MAX_QUERY_LENGTH = 200
 
@@ -62,12 +63,12 @@ class TimelineFilterForm(DateRangeMixin, forms.Form):
 
     partner = SlugModelChoiceField(
         label=_("Partner"),
-        queryset=selectors.partners_visible_to(None),
+        queryset=Partner.objects.visible_to(None),
         empty_label=_("All partners"),
     )
     topic = SlugModelChoiceField(
         label=_("Topic"),
-        queryset=selectors.topics_visible_to(None),
+        queryset=Topic.objects.visible_to(None),
         empty_label=_("All topics"),
     )
     kind = forms.MultipleChoiceField(
@@ -86,7 +87,7 @@ class TimelineFilterForm(DateRangeMixin, forms.Form):
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["partner"].queryset = selectors.partners_visible_to(user).only(
+        self.fields["partner"].queryset = Partner.objects.visible_to(user).only(
             "pk", "slug", "name"
         )
 

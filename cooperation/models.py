@@ -40,13 +40,17 @@ class Inference(models.TextChoices):
     DATE = "date", _("Date inferred")
 
 
-class VisibleQuerySet(models.QuerySet):
+class RestrictedQuerySet(models.QuerySet):
+    """Every queryset that reaches a user narrows itself with `visible_to(user)`."""
+
     def visible_to(self, user):
         """Records this user may read, by the one policy in `cooperation.visibility`."""
         from cooperation import visibility
 
         return visibility.restrict(self, user)
 
+
+class VisibleQuerySet(RestrictedQuerySet):
     def public(self):
         return self.filter(visibility=Visibility.PUBLIC)
 
@@ -69,6 +73,11 @@ class VisibleRecord(models.Model):
 
     class Meta:
         abstract = True
+
+    def get_absolute_url(self) -> str:
+        """The record's page, `cooperation:<model>-detail`, by slug where it has one."""
+        key = getattr(self, "slug", None) or self.pk
+        return reverse(f"cooperation:{self._meta.model_name}-detail", args=[key])
 
     @property
     def is_public(self) -> bool:
@@ -140,6 +149,8 @@ class Topic(models.Model):
     description = models.TextField(_("description"), blank=True)
     history = HistoricalRecords()
 
+    objects = RestrictedQuerySet.as_manager()
+
     class Meta:
         ordering = ["name"]
         verbose_name = _("topic")
@@ -190,9 +201,6 @@ class Source(VisibleRecord):
 
     def __str__(self):
         return self.title
-
-    def get_absolute_url(self):
-        return reverse("cooperation:source-detail", args=[self.pk])
 
 
 class PartnerKind(models.TextChoices):
@@ -248,9 +256,6 @@ class Partner(CitedRecord):
 
     def __str__(self):
         return self.name
-
-    def get_absolute_url(self):
-        return reverse("cooperation:partner-detail", args=[self.slug])
 
     @property
     def display_name(self) -> str:
@@ -310,9 +315,6 @@ class Meeting(CitedRecord, UncertainDate):
 
     def __str__(self):
         return self.title
-
-    def get_absolute_url(self):
-        return reverse("cooperation:meeting-detail", args=[self.slug])
 
 
 class CommitmentStatus(models.TextChoices):
@@ -436,9 +438,6 @@ class Commitment(CitedRecord, UncertainDate):
     def __str__(self):
         return self.title
 
-    def get_absolute_url(self):
-        return reverse("cooperation:commitment-detail", args=[self.pk])
-
     @property
     def is_open(self) -> bool:
         return commitment_is_open(self.status)
@@ -556,9 +555,6 @@ class ComplaintCount(CitedRecord):
             "period": self.period_display,
         }
 
-    def get_absolute_url(self):
-        return reverse("cooperation:complaintcount-detail", args=[self.pk])
-
     @property
     def period_display(self) -> str:
         return format_period(self.period_start, self.period_end, self.period_inferred)
@@ -606,9 +602,6 @@ class Milestone(CitedRecord, UncertainDate):
 
     def __str__(self):
         return self.title
-
-    def get_absolute_url(self):
-        return reverse("cooperation:milestone-detail", args=[self.slug])
 
 
 def check_passage_in_source(source: Source | None, passage: str) -> None:

@@ -2,7 +2,7 @@
 
 On PostgreSQL: full-text search, ranked (`websearch_to_tsquery`, so any text the user
 types is a valid query). Elsewhere (SQLite): every word must appear somewhere, ordered
-by the record's own ordering. Each kind is searched through its visible selector.
+by the record's own ordering. Each kind is searched through the visibility policy (`visible_to`).
 """
 
 from dataclasses import dataclass
@@ -13,6 +13,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from cooperation import selectors
+from cooperation.models import Commitment, Meeting, Milestone, Partner, Person, Source
 
 SEARCH_CONFIG = "english"
 
@@ -27,18 +28,18 @@ class SearchGroup:
     more: bool
 
 
-# (key, label, selector, weighted fields): fields weighted A (names, titles) to C (long text).
+# (key, label, model, weighted fields): fields weighted A (names, titles) to C (long text).
 SEARCHED = [
-    ("partners", _("Partners"), selectors.partners_visible_to,
+    ("partners", _("Partners"), Partner,
      {"A": ["name", "short_name"], "C": ["description"]}),
-    ("people", _("People"), selectors.people_visible_to, {"A": ["name"], "B": ["role"]}),
-    ("meetings", _("Meetings"), selectors.meetings_visible_to,
+    ("people", _("People"), Person, {"A": ["name"], "B": ["role"]}),
+    ("meetings", _("Meetings"), Meeting,
      {"A": ["title"], "B": ["location"], "C": ["summary", "outcome"]}),
-    ("commitments", _("Commitments"), selectors.commitments_visible_to,
+    ("commitments", _("Commitments"), Commitment,
      {"A": ["title"], "C": ["description"]}),
-    ("milestones", _("Milestones"), selectors.milestones_visible_to,
+    ("milestones", _("Milestones"), Milestone,
      {"A": ["title"], "C": ["description"]}),
-    ("sources", _("Sources"), selectors.sources_visible_to,
+    ("sources", _("Sources"), Source,
      {"A": ["title"], "B": ["publisher"], "D": ["text"]}),
 ]  # fmt: skip
 
@@ -86,8 +87,8 @@ def search(*, user, query: str, per_group: int = 10) -> list[SearchGroup]:
         return []
     match = _full_text if connection.vendor == "postgresql" else _simple
     groups = []
-    for key, label, visible, weighted in SEARCHED:
-        queryset = match(visible(user), weighted, query)
+    for key, label, model, weighted in SEARCHED:
+        queryset = match(model.objects.visible_to(user), weighted, query)
         if key == "people":
             queryset = queryset.select_related("partner")
         if key == "sources":

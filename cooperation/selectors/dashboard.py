@@ -18,6 +18,7 @@ from cooperation import visibility
 from cooperation.dates import format_period
 from cooperation.models import (
     OPEN_COMMITMENT_STATUSES,
+    Commitment,
     CommitmentStatus,
     ComplaintCount,
     Meeting,
@@ -25,11 +26,7 @@ from cooperation.models import (
     overdue_q,
 )
 from cooperation.selectors.records import (
-    commitments_visible_to,
     complaintcount_list,
-    complaintcounts_visible_to,
-    meetings_visible_to,
-    partners_visible_to,
 )
 from cooperation.visibility import Viewer
 
@@ -50,14 +47,14 @@ def dashboard_figures(
 ) -> DashboardFigures:
     """Headline figures the user may see, in four aggregate queries."""
     today = today or timezone.localdate()
-    commitments = commitments_visible_to(user).aggregate(
+    commitments = Commitment.objects.visible_to(user).aggregate(
         open=Count("pk", filter=Q(status__in=OPEN_COMMITMENT_STATUSES)),
         overdue=Count("pk", filter=overdue_q(today)),
     )
     latest = complaintcount_list(user=user).order_by("-period_end", "-period_start", "-pk").first()
     return DashboardFigures(
-        partners=partners_visible_to(user).count(),
-        meetings=meetings_visible_to(user).count(),
+        partners=Partner.objects.visible_to(user).count(),
+        meetings=Meeting.objects.visible_to(user).count(),
         open_commitments=commitments["open"],
         overdue_commitments=commitments["overdue"],
         latest_complaints=latest,
@@ -70,7 +67,7 @@ def complaints_per_period(
     """(period label, complaints, complaints found true or None) for the latest periods,
     oldest first, summed over receiving partners in the database."""
     rows = (
-        complaintcounts_visible_to(user)
+        ComplaintCount.objects.visible_to(user)
         .order_by()
         .values("period_start", "period_end")
         .annotate(
@@ -99,7 +96,7 @@ def complaints_per_period(
 def commitments_by_status(*, user: Viewer | None) -> list[tuple[str, int]]:
     """(status label, number of commitments) for every status, in the order of the choices."""
     counts = dict(
-        commitments_visible_to(user)
+        Commitment.objects.visible_to(user)
         .order_by()
         .values("status")
         .annotate(n=Count("pk"))

@@ -67,51 +67,8 @@ def linked_to(queryset: QS, field: str, value: Any) -> QS:
     return queryset.filter(pk__in=links)
 
 
-# Plain visible querysets -----------------------------------------------------------------
-
-
-def partners_visible_to(user: Viewer | None) -> QuerySet[Partner]:
-    """Partners this user may see."""
-    return visibility.restrict(Partner.objects.all(), user)
-
-
-def people_visible_to(user: Viewer | None) -> QuerySet[Person]:
-    """People this user may see (their partner too)."""
-    return visibility.restrict(Person.objects.all(), user)
-
-
-def meetings_visible_to(user: Viewer | None) -> QuerySet[Meeting]:
-    """Meetings this user may see."""
-    return visibility.restrict(Meeting.objects.all(), user)
-
-
-def commitments_visible_to(user: Viewer | None) -> CommitmentQuerySet:
-    """Commitments this user may see."""
-    return visibility.restrict(Commitment.objects.all(), user)
-
-
-def complaintcounts_visible_to(user: Viewer | None) -> QuerySet[ComplaintCount]:
-    """Complaint counts this user may see."""
-    return visibility.restrict(ComplaintCount.objects.all(), user)
-
-
-def milestones_visible_to(user: Viewer | None) -> QuerySet[Milestone]:
-    """Milestones this user may see."""
-    return visibility.restrict(Milestone.objects.all(), user)
-
-
-def sources_visible_to(user: Viewer | None) -> QuerySet[Source]:
-    """Sources this user may see."""
-    return visibility.restrict(Source.objects.all(), user)
-
-
-def topics_visible_to(user: Viewer | None) -> QuerySet[Topic]:
-    """Topics this user may see: every topic, as topics carry no visibility of their own."""
-    return visibility.restrict(Topic.objects.all(), user)
-
-
 def _visible_partners_prefetch(user: Viewer | None, lookup: str) -> Prefetch:
-    return Prefetch(lookup, queryset=partners_visible_to(user).order_by("name"))
+    return Prefetch(lookup, queryset=Partner.objects.visible_to(user).order_by("name"))
 
 
 # Lists (tables) --------------------------------------------------------------------------
@@ -138,14 +95,14 @@ def partner_list(*, user: Viewer | None) -> QuerySet[Partner]:
         .values("last")  # type: ignore[misc]
     )
     open_commitments = (
-        commitments_visible_to(user)
+        Commitment.objects.visible_to(user)
         .filter(made_by=OuterRef("pk"), status__in=OPEN_COMMITMENT_STATUSES)
         .order_by()
         .values("made_by")
         .annotate(n=Count("pk"))
         .values("n")
     )
-    partners = partners_visible_to(user).select_related("parent")
+    partners = Partner.objects.visible_to(user).select_related("parent")
     return visibility.with_shown(partners, user, "parent").annotate(
         meeting_count=Coalesce(Subquery(meeting_count, output_field=IntegerField()), 0),
         open_commitment_count=Coalesce(Subquery(open_commitments, output_field=IntegerField()), 0),
@@ -155,7 +112,7 @@ def partner_list(*, user: Viewer | None) -> QuerySet[Partner]:
 
 def meeting_list(*, user: Viewer | None) -> QuerySet[Meeting]:
     """Meetings the user may see, with their visible partners and topics prefetched."""
-    return meetings_visible_to(user).prefetch_related(
+    return Meeting.objects.visible_to(user).prefetch_related(
         _visible_partners_prefetch(user, "partners"), "topics"
     )
 
@@ -165,7 +122,7 @@ def commitment_list(*, user: Viewer | None) -> CommitmentQuerySet:
 
     `made_by_shown` and `meeting_shown` say whether the user may see those records.
     """
-    commitments = commitments_visible_to(user).select_related("made_by", "meeting")
+    commitments = Commitment.objects.visible_to(user).select_related("made_by", "meeting")
     return visibility.with_shown(commitments, user, "made_by", "meeting").prefetch_related(
         _visible_partners_prefetch(user, "made_to"), "topics"
     )
@@ -173,13 +130,13 @@ def commitment_list(*, user: Viewer | None) -> CommitmentQuerySet:
 
 def complaintcount_list(*, user: Viewer | None) -> QuerySet[ComplaintCount]:
     """Complaint counts the user may see, with the receiving partner."""
-    counts = complaintcounts_visible_to(user).select_related("received_by")
+    counts = ComplaintCount.objects.visible_to(user).select_related("received_by")
     return visibility.with_shown(counts, user, "received_by")
 
 
 def milestone_list(*, user: Viewer | None) -> QuerySet[Milestone]:
     """Milestones the user may see, with their visible partners and topics prefetched."""
-    return milestones_visible_to(user).prefetch_related(
+    return Milestone.objects.visible_to(user).prefetch_related(
         _visible_partners_prefetch(user, "partners"), "topics"
     )
 
@@ -193,12 +150,12 @@ def meeting_get(*, user: Viewer | None, slug: str) -> Detail:
     Raises Meeting.DoesNotExist when there is none the user may see.
     """
     meeting = (
-        meetings_visible_to(user)
+        Meeting.objects.visible_to(user)
         .prefetch_related(
             _visible_partners_prefetch(user, "partners"),
             Prefetch(
                 "participants",
-                queryset=people_visible_to(user).select_related("partner").order_by("name"),
+                queryset=Person.objects.visible_to(user).select_related("partner").order_by("name"),
             ),
             "topics",
             Prefetch(
@@ -274,14 +231,19 @@ def partner_sources(*, user: Viewer | None, partner: Partner, limit: int = 50) -
         | Q(content_type=types[Milestone], object_id__in=partner.milestones.values("pk"))
     )
     citing = Citation.objects.filter(related, source=OuterRef("pk"))
-    return sources_visible_to(user).filter(Exists(citing)).defer("text").order_by("title")[:limit]
+    return (
+        Source.objects.visible_to(user)
+        .filter(Exists(citing))
+        .defer("text")
+        .order_by("title")[:limit]
+    )
 
 
 def partner_topics(*, user: Viewer | None, partner: Partner, limit: int = 30) -> list[Topic]:
     """Topics of the visible meetings, commitments and milestones the partner took part in,
     most frequent first, each with `uses`."""
-    meetings = meetings_visible_to(user).filter(partners=partner).values("pk")
-    milestones = milestones_visible_to(user).filter(partners=partner).values("pk")
+    meetings = Meeting.objects.visible_to(user).filter(partners=partner).values("pk")
+    milestones = Milestone.objects.visible_to(user).filter(partners=partner).values("pk")
     commitments = partner_commitments(user=user, partner=partner).order_by().values("pk")
     through_m = Meeting.topics.through.objects.filter(
         topic=OuterRef("pk"), meeting__in=meetings
@@ -299,7 +261,7 @@ def partner_topics(*, user: Viewer | None, partner: Partner, limit: int = 30) ->
         )
 
     return list(
-        topics_visible_to(user)
+        Topic.objects.visible_to(user)
         .annotate(uses=counted(through_m) + counted(through_s) + counted(through_c))
         .filter(uses__gt=0)
         .order_by("-uses", "name")[:limit]
@@ -315,7 +277,7 @@ def partner_get(*, user: Viewer | None, slug: str) -> Detail:
     partner = (
         partner_list(user=user)
         .prefetch_related(
-            Prefetch("people", queryset=people_visible_to(user).order_by("name")),
+            Prefetch("people", queryset=Person.objects.visible_to(user).order_by("name")),
             _visible_partners_prefetch(user, "units"),
         )
         .get(slug=slug)

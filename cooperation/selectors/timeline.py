@@ -18,20 +18,19 @@ from django.utils.translation import gettext_lazy
 from cooperation import visibility
 from cooperation.dates import format_period, format_uncertain_date
 from cooperation.models import (
+    Commitment,
     CommitmentStatus,
     CommitmentUpdate,
+    ComplaintCount,
+    Meeting,
+    Milestone,
     Partner,
     Topic,
 )
 from cooperation.selectors.records import (
     QS,
-    commitments_visible_to,
     complaintcount_list,
-    complaintcounts_visible_to,
     linked_to,
-    meetings_visible_to,
-    milestones_visible_to,
-    partners_visible_to,
 )
 from cooperation.visibility import Viewer
 
@@ -134,10 +133,10 @@ def _timeline_union(*, user: Viewer | None, filters: TimelineFilters):
         )
 
     if EntryKind.MEETING in kinds:
-        meetings = _linked(meetings_visible_to(user), filters)
+        meetings = _linked(Meeting.objects.visible_to(user), filters)
         parts.append(rows(meetings, EntryKind.MEETING, "date"))
 
-    commitments = commitments_visible_to(user)
+    commitments = Commitment.objects.visible_to(user)
     if partner:
         commitments = commitments.involving(partner)
     if topic:
@@ -155,11 +154,11 @@ def _timeline_union(*, user: Viewer | None, filters: TimelineFilters):
         )
         parts.append(rows(updates, EntryKind.UPDATE, "date"))
     if EntryKind.MILESTONE in kinds:
-        milestones = _linked(milestones_visible_to(user), filters)
+        milestones = _linked(Milestone.objects.visible_to(user), filters)
         parts.append(rows(milestones, EntryKind.MILESTONE, "date"))
     if EntryKind.COMPLAINTS in kinds and not topic:
         # Complaint figures carry no topic of their own: a topic filter leaves them out.
-        counts = complaintcounts_visible_to(user).filter(
+        counts = ComplaintCount.objects.visible_to(user).filter(
             _in_range(filters, "period_start", "period_end")
         )
         if partner:
@@ -182,10 +181,12 @@ def _hydrate(
     for kind, pk, _date in rows:
         ids[kind].append(pk)
     loaded: dict[tuple[str, int], TimelineEntry] = {}
-    partners_prefetch = Prefetch("partners", queryset=partners_visible_to(user).order_by("name"))
+    partners_prefetch = Prefetch(
+        "partners", queryset=Partner.objects.visible_to(user).order_by("name")
+    )
 
     if ids[EntryKind.MEETING]:
-        meetings = meetings_visible_to(user).prefetch_related(partners_prefetch)
+        meetings = Meeting.objects.visible_to(user).prefetch_related(partners_prefetch)
         for m in meetings.filter(pk__in=ids[EntryKind.MEETING]):
             loaded[(EntryKind.MEETING, m.pk)] = TimelineEntry(
                 EntryKind.MEETING, m.pk, m.date, m.date_precision, m.date_inferred,
@@ -194,10 +195,10 @@ def _hydrate(
             )  # fmt: skip
     if ids[EntryKind.COMMITMENT]:
         commitments = (
-            commitments_visible_to(user)
+            Commitment.objects.visible_to(user)
             .select_related("made_by")
             .prefetch_related(
-                Prefetch("made_to", queryset=partners_visible_to(user).order_by("name"))
+                Prefetch("made_to", queryset=Partner.objects.visible_to(user).order_by("name"))
             )
         )
         for c in commitments.filter(pk__in=ids[EntryKind.COMMITMENT]):
@@ -222,7 +223,7 @@ def _hydrate(
                 record=u,
             )  # fmt: skip
     if ids[EntryKind.MILESTONE]:
-        milestones = milestones_visible_to(user).prefetch_related(partners_prefetch)
+        milestones = Milestone.objects.visible_to(user).prefetch_related(partners_prefetch)
         for s in milestones.filter(pk__in=ids[EntryKind.MILESTONE]):
             loaded[(EntryKind.MILESTONE, s.pk)] = TimelineEntry(
                 EntryKind.MILESTONE, s.pk, s.date, s.date_precision, s.date_inferred,
