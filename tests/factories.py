@@ -8,6 +8,14 @@ from django.contrib.auth import get_user_model
 from cooperation import models
 
 
+def numbered(label: str):
+    """A name and a slug numbered alike: "Partner 3" and "partner-3"."""
+    return (
+        factory.Sequence(lambda n: f"{label} {n}"),
+        factory.Sequence(lambda n: f"{label.lower()}-{n}"),
+    )
+
+
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = get_user_model()
@@ -31,16 +39,14 @@ class TopicFactory(factory.django.DjangoModelFactory):
         model = models.Topic
         django_get_or_create = ["slug"]
 
-    name = factory.Sequence(lambda n: f"Topic {n}")
-    slug = factory.Sequence(lambda n: f"topic-{n}")
+    name, slug = numbered("Topic")
 
 
 class PartnerFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = models.Partner
 
-    name = factory.Sequence(lambda n: f"Partner {n}")
-    slug = factory.Sequence(lambda n: f"partner-{n}")
+    name, slug = numbered("Partner")
     kind = models.PartnerKind.MINISTRY
     country = "KH"
 
@@ -49,8 +55,7 @@ class PersonFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = models.Person
 
-    name = factory.Sequence(lambda n: f"Person {n}")
-    slug = factory.Sequence(lambda n: f"person-{n}")
+    name, slug = numbered("Person")
     partner = factory.SubFactory(PartnerFactory)
     role = "Spokesperson"
 
@@ -60,8 +65,7 @@ class MeetingFactory(factory.django.DjangoModelFactory):
         model = models.Meeting
         skip_postgeneration_save = True
 
-    title = factory.Sequence(lambda n: f"Meeting {n}")
-    slug = factory.Sequence(lambda n: f"meeting-{n}")
+    title, slug = numbered("Meeting")
     date = factory.Sequence(lambda n: datetime.date(2022, 1, 1) + datetime.timedelta(days=n % 700))
     summary = "They discussed cooperation."
 
@@ -99,8 +103,7 @@ class MilestoneFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = models.Milestone
 
-    title = factory.Sequence(lambda n: f"Milestone {n}")
-    slug = factory.Sequence(lambda n: f"milestone-{n}")
+    title, slug = numbered("Milestone")
     kind = models.MilestoneKind.OPERATION
     date = datetime.date(2022, 10, 1)
 

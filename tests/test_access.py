@@ -67,15 +67,14 @@ def test_editor_edits_records_but_cannot_delete_them(client, editor):
     assert client.get(delete).status_code == 403
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        "admin:auth_user_changelist",
-        "admin:auth_user_add",
-        "admin:auth_group_changelist",
-        "admin:django_celery_beat_periodictask_changelist",
-    ],
-)
+USER_AND_SCHEDULE_PAGES = [
+    "admin:auth_user_changelist",
+    "admin:auth_user_add",
+    "admin:django_celery_beat_periodictask_changelist",
+]
+
+
+@pytest.mark.parametrize("name", [*USER_AND_SCHEDULE_PAGES, "admin:auth_group_changelist"])
 def test_editor_cannot_manage_users_or_schedules(client, editor, name):
     client.force_login(editor)
     assert client.get(reverse(name)).status_code == 403
@@ -89,14 +88,7 @@ def test_editor_cannot_make_themselves_administrator(client, editor):
     assert not editor.is_superuser
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        "admin:auth_user_changelist",
-        "admin:auth_user_add",
-        "admin:django_celery_beat_periodictask_changelist",
-    ],
-)
+@pytest.mark.parametrize("name", USER_AND_SCHEDULE_PAGES)
 def test_administrator_manages_users_and_schedules(client, administrator, name):
     client.force_login(administrator)
     assert client.get(reverse(name)).status_code == 200

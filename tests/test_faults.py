@@ -260,25 +260,49 @@ class Redis:
         self.process.stop()
 
 
-def run_sweep(env) -> str:
-    """Celery beat's sweep, run once: sends again the reports left queued."""
+def manage(env, *arguments, timeout=120) -> str:
+    """Run a manage.py command in a subprocess; its output, once it has succeeded."""
     result = subprocess.run(
-        [
-            sys.executable,
-            "manage.py",
-            "shell",
-            "-c",
-            "from cooperation.reports.services import reports_fail_stuck; "
-            "print(reports_fail_stuck())",
-        ],
+        [sys.executable, "manage.py", *arguments],
         cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=timeout,
     )
     assert result.returncode == 0, result.stderr
     return result.stdout
+
+
+def run_sweep(env) -> str:
+    """Celery beat's sweep, run once: sends again the reports left queued."""
+    return manage(
+        env,
+        "shell",
+        "-c",
+        "from cooperation.reports.services import reports_fail_stuck; print(reports_fail_stuck())",
+    )
+
+
+def report_env(redis, media: Path, *, time_limit: str, soft_time_limit: str) -> dict:
+    """The site's and workers' environment: the test database, the test's Redis and media."""
+    return base_env(
+        DATABASE_URL=database_url_for_subprocesses(),
+        CELERY_BROKER_URL=redis.url,
+        MEDIA_ROOT=str(media),
+        CELERY_TASK_TIME_LIMIT=time_limit,
+        CELERY_TASK_SOFT_TIME_LIMIT=soft_time_limit,
+    )
+
+
+def ask_for_internal_report(editor, site: str) -> tuple[int, str, str]:
+    """The editor asks for November 2022's internal report through the site's form."""
+    return post_form(
+        editor,
+        site + "/reports/request/",
+        site + "/reports/",
+        {"month": "2022-11", "audience": "internal"},
+    )
 
 
 def report_state(pk) -> tuple[str, str]:
@@ -291,26 +315,15 @@ def test_report_asked_for_while_the_broker_is_down_is_built_once_it_is_back(
 ):
     make_editor()
     redis = Redis(processes)  # not started: its port is closed
-    env = base_env(
-        DATABASE_URL=database_url_for_subprocesses(),
-        CELERY_BROKER_URL=redis.url,
-        MEDIA_ROOT=str(tmp_path / "media"),
-        # Short limits so the sweep treats a report queued a few seconds ago as stranded.
-        CELERY_TASK_TIME_LIMIT="4",
-        CELERY_TASK_SOFT_TIME_LIMIT="3",
-    )
+    # Short limits so the sweep treats a report queued a few seconds ago as stranded.
+    env = report_env(redis, tmp_path / "media", time_limit="4", soft_time_limit="3")
     site = start_gunicorn(processes, env)
     health_status, health = get(site + "/healthz")
     assert health_status == 503 and json.loads(health)["broker"].startswith("down")
 
     editor = signed_in_opener(site, "fault-editor")
     started = time.monotonic()
-    status, landed_on, page = post_form(
-        editor,
-        site + "/reports/request/",
-        site + "/reports/",
-        {"month": "2022-11", "audience": "internal"},
-    )
+    status, landed_on, page = ask_for_internal_report(editor, site)
     assert status == 200, page[:2000]
     assert time.monotonic() - started < 20, "asking for a report hung on the dead broker"
     report = Report.objects.get()
@@ -338,23 +351,12 @@ def test_worker_killed_mid_report_still_ends_with_exactly_one_ready_report(
     redis = Redis(processes)
     redis.start()
     media = tmp_path / "media"
-    env = base_env(
-        DATABASE_URL=database_url_for_subprocesses(),
-        CELERY_BROKER_URL=redis.url,
-        MEDIA_ROOT=str(media),
-        # The broker hands an unacknowledged task out again after twice the time limit.
-        CELERY_TASK_TIME_LIMIT="8",
-        CELERY_TASK_SOFT_TIME_LIMIT="6",
-    )
+    # The broker hands an unacknowledged task out again after twice the time limit.
+    env = report_env(redis, media, time_limit="8", soft_time_limit="6")
     site = start_gunicorn(processes, env)
     first = start_worker(processes, env)
     editor = signed_in_opener(site, "fault-editor")
-    status, _, page = post_form(
-        editor,
-        site + "/reports/request/",
-        site + "/reports/",
-        {"month": "2022-11", "audience": "internal"},
-    )
+    status, _, page = ask_for_internal_report(editor, site)
     assert status == 200, page[:2000]
     report = Report.objects.get()
 
@@ -452,15 +454,7 @@ def test_site_answers_while_postgresql_restarts_and_recovers_by_itself(
     processes, throwaway_postgres
 ):
     env = base_env(DATABASE_URL=throwaway_postgres.url, CELERY_BROKER_URL="")
-    migrate = subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--no-input", "-v0"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert migrate.returncode == 0, migrate.stderr
+    manage(env, "migrate", "--no-input", "-v0", timeout=300)
     site = start_gunicorn(processes, env)
     server_pid = processes[-1].popen.pid
     assert get(site + "/healthz")[0] == 200

@@ -19,6 +19,7 @@ from cooperation import models
 from cooperation.reports import services as report_services
 from cooperation.reports.periods import Period
 from tests import factories
+from tests.helpers import LIST_PAGES
 from tests.test_leaks import concrete_urls, response_text, text_of
 
 PAYLOADS = [
@@ -183,14 +184,7 @@ def get_form_fields(client, url) -> list[str]:
 
 
 FUZZED_URLS = [
-    "cooperation:timeline",
-    "cooperation:partner-list",
-    "cooperation:meeting-list",
-    "cooperation:commitment-list",
-    "cooperation:complaintcount-list",
-    "cooperation:milestone-list",
-    "cooperation:search",
-    "cooperation:report-list",
+    *(f"cooperation:{name}" for name in [*LIST_PAGES, "search", "report-list"]),
     "changes",
 ]
 

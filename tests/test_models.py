@@ -105,21 +105,14 @@ def test_deleting_a_cited_source_is_refused():
 def test_commitment_status_follows_its_latest_update():
     source = factories.SourceFactory(text="Work began. Work was finished.")
     commitment = factories.CommitmentFactory()
-    services.commitment_add_update(
-        commitment=commitment,
-        date=datetime.date(2022, 11, 2),
-        status=models.CommitmentStatus.IN_PROGRESS,
-        source=source,
-        passage="Work began.",
-    )
-    assert commitment.status == models.CommitmentStatus.IN_PROGRESS
-    services.commitment_add_update(
-        commitment=commitment,
-        date=datetime.date(2023, 1, 5),
-        status=models.CommitmentStatus.FULFILLED,
-        source=source,
-        passage="Work was finished.",
-    )
+    for date, status, passage in [
+        (datetime.date(2022, 11, 2), models.CommitmentStatus.IN_PROGRESS, "Work began."),
+        (datetime.date(2023, 1, 5), models.CommitmentStatus.FULFILLED, "Work was finished."),
+    ]:
+        services.commitment_add_update(
+            commitment=commitment, date=date, status=status, source=source, passage=passage
+        )
+        assert commitment.status == status
     commitment.refresh_from_db()
     assert commitment.status == models.CommitmentStatus.FULFILLED
     assert list(commitment.updates.values_list("status", flat=True)) == ["in_progress", "fulfilled"]

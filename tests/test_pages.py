@@ -6,21 +6,12 @@ from django.urls import reverse
 from cooperation.models import ComplaintCount, Meeting
 from tests import factories
 from tests.browsing_data import SECRET, make_internal_records
+from tests.helpers import LIST_PAGES
 
 pytestmark = pytest.mark.django_db
 
-LIST_PAGES = [
-    "dashboard",
-    "timeline",
-    "partner-list",
-    "meeting-list",
-    "commitment-list",
-    "complaintcount-list",
-    "milestone-list",
-]
 
-
-@pytest.mark.parametrize("name", LIST_PAGES)
+@pytest.mark.parametrize("name", ["dashboard", *LIST_PAGES])
 def test_list_pages_render_with_the_seed(client, seed, name):
     response = client.get(reverse(f"cooperation:{name}"))
     assert response.status_code == 200
