@@ -40,7 +40,7 @@ run: install system-run
 	DEBUG=true $(BIN)/python manage.py loaddata fixtures/seed.json
 	DEBUG=true $(BIN)/python manage.py populate_history --auto
 	DEBUG=true $(BIN)/python manage.py generate_report --period 2022-11
-	DEBUG=true $(BIN)/python manage.py generate_report --period 2022-11 --audience internal
+	DEBUG=true $(BIN)/python manage.py generate_report --period 2022-11 --audience everything
 	DEBUG=true $(BIN)/python manage.py generate_report --partner ministry-of-interior
 	DEBUG=true $(BIN)/python manage.py ensure_local_admin
 	DEBUG=true $(BIN)/python manage.py runserver $(HOST)

@@ -23,7 +23,7 @@ from cooperation import models
 from cooperation.models import DatePrecision, Visibility
 
 BATCH = 5_000
-EITHER = (Visibility.PUBLIC, Visibility.INTERNAL)
+LEVELS = tuple(Visibility.values)  # public, shared with the partners involved, internal
 DAYS = tuple(datetime.date(2015, 1, 1) + datetime.timedelta(days=n) for n in range(3653))
 # Every day of ten years, and no known date for a fifth of the draws.
 TEN_YEARS = (*DAYS, *(None,) * (len(DAYS) // 4))
@@ -98,7 +98,7 @@ def bulk_create_records(
     sizes: Sizes,
     partner_ids: Sequence[int] = (),
     dates: Sequence[datetime.date | None] = TEN_YEARS,
-    visibilities: Sequence[str] = EITHER,
+    visibilities: Sequence[str] = LEVELS,
     seed: int = 20221101,
 ) -> None:
     """Add `sizes` rows: meetings with partners, participants, topics and citations (one
@@ -106,8 +106,9 @@ def bulk_create_records(
     complaint counts and milestones, each cited, and partner units.
 
     Records link to the new partners (the first ones most often) and to `partner_ids` (one
-    listed twice is drawn twice as often), take their dates from `dates` (None: undated) and their visibility from
-    `visibilities`; partners, people and sources are public. Citations and updates need
+    listed twice is drawn twice as often), take their dates from `dates` (None: undated), their
+    visibility from `visibilities` and an owner among the partners (the busiest most often);
+    partners, people and sources are public. Citations and updates need
     sources. Names are numbered from 0, so call it once per database.
     """
     rng = random.Random(seed)
@@ -192,6 +193,7 @@ def bulk_create_records(
             **dated(),
             summary="Synthetic meeting.",
             visibility=rng.choice(visibilities),
+            owner_id=partner(),
         )
         for n in range(sizes.meetings)
     )
@@ -209,6 +211,7 @@ def bulk_create_records(
             status=rng.choice(models.CommitmentStatus.values),
             target_date=rng.choice(days) if n % 3 == 0 else None,
             visibility=rng.choice(visibilities),
+            owner_id=partner(),
         )
         for n in range(sizes.commitments)
     ]
@@ -239,6 +242,7 @@ def bulk_create_records(
             count=rng.randrange(500),
             verified_share=rng.choice([None, "0.500", "0.950"]),
             visibility=rng.choice(visibilities),
+            owner_id=partner(),
         )
 
     cite(models.ComplaintCount, _insert(complaint_count() for _ in range(sizes.complaint_counts)))
@@ -248,6 +252,7 @@ def bulk_create_records(
             **dated(),
             kind=rng.choice(models.MilestoneKind.values),
             visibility=rng.choice(visibilities),
+            owner_id=partner(),
         )
         for n in range(sizes.milestones)
     )

@@ -21,7 +21,7 @@ from cooperation.models import (
     Meeting,
     Milestone,
     Partner,
-    Visibility,
+    ReportAudience,
 )
 from cooperation.reports.collect import Subject, report_data_collect, whole_record_start
 from cooperation.reports.periods import Period, month_parse
@@ -52,26 +52,26 @@ def _cases(today: datetime.date) -> list[tuple[str, str, Subject]]:
         (
             "monthly 2022-11, public",
             "monthly",
-            Subject(period=month_parse("2022-11"), audience=Visibility.PUBLIC),
+            Subject(period=month_parse("2022-11"), audience=ReportAudience.PUBLIC),
         ),
         (
             "period 2022-08-18 – 2022-11-30, internal",
             "period",
             Subject(
                 period=Period(datetime.date(2022, 8, 18), datetime.date(2022, 11, 30)),
-                audience=Visibility.INTERNAL,
+                audience=ReportAudience.EVERYTHING,
             ),
         ),
     ]
     if partner is not None:
-        start = whole_record_start(partner=partner, audience=Visibility.INTERNAL, as_of=today)
+        start = whole_record_start(partner=partner, audience=ReportAudience.EVERYTHING, as_of=today)
         cases.append(
             (
                 f"dossier {partner.slug}, whole record, internal",
                 "dossier",
                 Subject(
                     period=Period(start, today),
-                    audience=Visibility.INTERNAL,
+                    audience=ReportAudience.EVERYTHING,
                     partner=partner,
                     whole_record=True,
                 ),

@@ -3,20 +3,161 @@
 Saving goes through `cooperation.services`, inside the admin's transaction: the record with its
 links, then each inline row (citations, commitments made at a meeting, commitment updates), so
 the admin obeys the same rules and leaves the same history as import and the API.
+
+Editors see in the admin what `cooperation.visibility` lets them read, and change only what it
+lets them edit: records their organisation owns and shared records that involve it. Lists,
+related-record choices and autocomplete results all come through the same policy.
 """
 
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from django.contrib.contenttypes.admin import GenericStackedInline
 from django.db.models import URLField
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from cooperation import models, services
+from cooperation import models, services, visibility
 from cooperation.admin_protection import ProtectCitedAdminMixin
 
 admin.site.site_header = _("Concord administration")
 admin.site.site_title = _("Concord")
 admin.site.index_title = _("Records")
+
+
+def _restricted(db_field, request, kwargs: dict) -> dict:
+    """Choices of a related record narrowed to those the user may see; the owner's to the
+    organisations the user belongs to (every partner, for administrators)."""
+    related = db_field.related_model
+    if db_field.name == "owner" and not visibility.sees_everything(request.user):
+        # An editor's records belong to one of their organisations, never to nobody.
+        kwargs["queryset"] = models.Partner.objects.filter(
+            pk__in=visibility.organisation_ids(request.user)
+        )
+        kwargs["required"] = True
+    elif hasattr(related.objects, "visible_to"):
+        kwargs.setdefault("queryset", related.objects.visible_to(request.user))
+    return kwargs
+
+
+class VisiblePartnerFilter(admin.RelatedFieldListFilter):
+    """Filter by a related partner, offering only the partners the user may see."""
+
+    def field_choices(self, field, request, model_admin):
+        partners = models.Partner.objects.visible_to(request.user).order_by("name")
+        return [(partner.pk, str(partner)) for partner in partners.only("pk", "name")]
+
+
+def masked_column(relation: str, label, ordering: str = "name"):
+    """A changelist column for a related record: its name where the user may see it (the
+    `<relation>_shown` mark `SharingMixin` puts on each row), a dash otherwise."""
+
+    @admin.display(description=label, ordering=f"{relation}__{ordering}")
+    def column(model_admin, obj):
+        return getattr(obj, relation) if getattr(obj, f"{relation}_shown", False) else "—"
+
+    return column
+
+
+def _without(fields, hidden: set[str]) -> list:
+    """A fieldset's fields (names or rows of names) less the hidden ones."""
+    kept = []
+    for field in fields:
+        if isinstance(field, list | tuple):
+            row = [name for name in field if name not in hidden]
+            if row:
+                kept.append(tuple(row))
+        elif field not in hidden:
+            kept.append(field)
+    return kept
+
+
+class SharingMixin:
+    """Reads and writes in the admin as the visibility policy allows.
+
+    A link to a record the user may not see is never named: changelist columns mask it
+    (`masked_relations`), a change form leaves such a field out, and saving keeps the
+    many-to-many links the user could not see.
+    """
+
+    masked_relations: tuple[str, ...] = ()
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request).visible_to(request.user)
+        return visibility.with_shown(queryset, request.user, *self.masked_relations)
+
+    def _hidden_links(self, request, obj) -> set[str]:
+        """The foreign keys of `obj` that point at a record the user may not see."""
+        if obj is None:
+            return set()
+        return {
+            field.name
+            for field in obj._meta.concrete_fields
+            if field.many_to_one
+            and getattr(obj, field.attname) is not None
+            and not visibility.is_visible(request.user, getattr(obj, field.name))
+        }
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        hidden = self._hidden_links(request, obj)
+        if not hidden:
+            return fieldsets
+        return [
+            (name, {**options, "fields": _without(options["fields"], hidden)})
+            for name, options in fieldsets
+        ]
+
+    def links_to_save(self, request, form) -> dict:
+        """The form's links, plus those it could not show: linked records the user may not
+        see stay linked."""
+        links = form_links(form)
+        record = form.instance
+        if record.pk is None:
+            return links
+        for name in links:
+            related = getattr(record, name)
+            if hasattr(related.model.objects, "visible_to"):
+                visible = related.model.objects.visible_to(request.user).values("pk")
+                links[name] = [*links[name], *related.exclude(pk__in=visible)]
+        return links
+
+    def has_view_permission(self, request, obj=None):
+        allowed = super().has_view_permission(request, obj)
+        return allowed and (obj is None or visibility.is_visible(request.user, obj))
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or visibility.may_edit(request.user, obj))
+
+    def has_delete_permission(self, request, obj=None):
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or visibility.may_edit(request.user, obj))
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        return super().formfield_for_foreignkey(
+            db_field, request, **_restricted(db_field, request, kwargs)
+        )
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        return super().formfield_for_manytomany(
+            db_field, request, **_restricted(db_field, request, kwargs)
+        )
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        organisations = sorted(visibility.organisation_ids(request.user))
+        if organisations and "owner" not in initial:
+            initial["owner"] = organisations[0]
+        return initial
+
+    def get_readonly_fields(self, request, obj=None):
+        # Only the owner's staff (or an administrator) hand a record to another owner.
+        fields = list(super().get_readonly_fields(request, obj))
+        owners_staff = obj is None or obj.owner_id in visibility.organisation_ids(request.user)
+        if not (owners_staff or visibility.sees_everything(request.user)):
+            fields.append("owner")
+        return fields
 
 
 class CitationInline(GenericStackedInline):
@@ -29,7 +170,7 @@ class CitationInline(GenericStackedInline):
     verbose_name_plural = _("citations (the source passages this record rests on)")
 
 
-class CommitmentInline(admin.StackedInline):
+class CommitmentInline(SharingMixin, admin.StackedInline):
     model = models.Commitment
     fk_name = "meeting"
     extra = 0
@@ -40,7 +181,7 @@ class CommitmentInline(admin.StackedInline):
         ("date", "date_precision", "date_inferred"),
         "target_date",
         "topics",
-        "visibility",
+        ("visibility", "owner"),
     ]
     autocomplete_fields = ["made_by", "made_by_person", "made_to", "topics"]
     show_change_link = True
@@ -72,8 +213,11 @@ def form_links(form) -> dict:
 class ServiceAdmin(SimpleHistoryAdmin):
     """Writes through the services, each change attributed to the signed-in user."""
 
+    def links_to_save(self, request, form) -> dict:
+        return form_links(form)
+
     def save_model(self, request, obj, form, change):
-        services.record_save(record=obj, m2m=form_links(form), user=request.user)
+        services.record_save(record=obj, m2m=self.links_to_save(request, form), user=request.user)
 
     def save_related(self, request, form, formsets, change):
         # save_model has set the links already, so the form's save_m2m() is not called.
@@ -87,14 +231,15 @@ class ServiceAdmin(SimpleHistoryAdmin):
         for obj in formset.deleted_objects:
             services.record_delete(record=obj, user=request.user)
         for row in formset.saved_forms:
-            services.record_save(record=row.instance, m2m=form_links(row), user=request.user)
+            links = self.links_to_save(request, row)
+            services.record_save(record=row.instance, m2m=links, user=request.user)
 
     def delete_model(self, request, obj):
         services.record_delete(record=obj, user=request.user)
 
 
-class RecordAdmin(ServiceAdmin):
-    """Shared defaults: visibility filter, citations inline, timestamps read-only."""
+class RecordAdmin(SharingMixin, ServiceAdmin):
+    """Shared defaults: sharing by organisation, citations inline, timestamps read-only."""
 
     inlines = [CitationInline]
     readonly_fields = ["created_at", "updated_at"]
@@ -110,7 +255,7 @@ class TopicAdmin(ServiceAdmin):
 
 
 @admin.register(models.Source)
-class SourceAdmin(ServiceAdmin):
+class SourceAdmin(SharingMixin, ServiceAdmin):
     formfield_overrides = {URLField: {"assume_scheme": "https"}}
     fields = [
         "title",
@@ -121,6 +266,7 @@ class SourceAdmin(ServiceAdmin):
         "text",
         "notes",
         "visibility",
+        "owner",
         "created_at",
         "updated_at",
     ]
@@ -132,17 +278,22 @@ class SourceAdmin(ServiceAdmin):
 
 @admin.register(models.Partner)
 class PartnerAdmin(ProtectCitedAdminMixin, RecordAdmin):
-    list_display = ["name", "short_name", "kind", "country", "parent", "visibility"]
+    list_display = ["name", "short_name", "kind", "country", "part_of", "visibility", "owned_by"]
+    masked_relations = ("parent", "owner")
+    part_of = masked_column("parent", _("part of"))
+    owned_by = masked_column("owner", _("owner"))
+    list_select_related = ["parent", "owner"]
     list_filter = ["kind", "country", "visibility"]
     search_fields = ["name", "short_name", "slug", "description"]
     autocomplete_fields = ["parent"]
     prepopulated_fields = {"slug": ["name"]}
-    list_select_related = ["parent"]
 
 
 @admin.register(models.Person)
 class PersonAdmin(ProtectCitedAdminMixin, RecordAdmin):
-    list_display = ["name", "role", "partner", "visibility"]
+    list_display = ["name", "role", "of_partner", "visibility"]
+    masked_relations = ("partner",)
+    of_partner = masked_column("partner", _("partner"))
     list_filter = ["visibility", "partner__kind"]
     search_fields = ["name", "role", "partner__name"]
     autocomplete_fields = ["partner"]
@@ -163,7 +314,7 @@ class MeetingAdmin(RecordAdmin):
     date_hierarchy = "date"
     inlines = [CommitmentInline, CitationInline]
     fieldsets = [
-        (None, {"fields": ["title", "slug", "visibility", "location"]}),
+        (None, {"fields": ["title", "slug", ("visibility", "owner"), "location"]}),
         (_("When"), {"fields": [DATE_FIELDS]}),
         (
             _("Who and what"),
@@ -175,8 +326,10 @@ class MeetingAdmin(RecordAdmin):
 
 @admin.register(models.Commitment)
 class CommitmentAdmin(RecordAdmin):
-    list_display = ["title", "made_by", "status", "date", "target_date", "visibility"]
-    list_filter = ["status", "kind", "visibility", "made_by"]
+    list_display = ["title", "by", "status", "date", "target_date", "visibility"]
+    masked_relations = ("made_by",)
+    by = masked_column("made_by", _("by"))
+    list_filter = ["status", "kind", "visibility", ("made_by", VisiblePartnerFilter)]
     search_fields = ["title", "description", "made_by__name"]
     autocomplete_fields = ["made_by", "made_by_person", "made_to", "meeting", "topics"]
     date_hierarchy = "date"
@@ -184,7 +337,7 @@ class CommitmentAdmin(RecordAdmin):
     inlines = [CommitmentUpdateInline, CitationInline]
     readonly_fields = ["status", "created_at", "updated_at"]
     fieldsets = [
-        (None, {"fields": ["title", "kind", "description", "visibility"]}),
+        (None, {"fields": ["title", "kind", "description", ("visibility", "owner")]}),
         (_("Who"), {"fields": ["made_by", "made_by_person", "made_to", "meeting", "topics"]}),
         (_("When"), {"fields": [DATE_FIELDS, "target_date"]}),
         (
@@ -215,15 +368,17 @@ class CommitmentAdmin(RecordAdmin):
 
 @admin.register(models.ComplaintCount)
 class ComplaintCountAdmin(RecordAdmin):
+    masked_relations = ("received_by",)
+    received = masked_column("received_by", _("received by"))
     list_display = [
-        "received_by",
+        "received",
         "period_start",
         "period_end",
         "count",
         "verified_share",
         "visibility",
     ]
-    list_filter = ["visibility", "approximate", "received_by"]
+    list_filter = ["visibility", "approximate", ("received_by", VisiblePartnerFilter)]
     search_fields = ["origin", "received_by__name", "period_note"]
     autocomplete_fields = ["received_by", "meeting"]
     date_hierarchy = "period_end"
@@ -243,10 +398,15 @@ class MilestoneAdmin(RecordAdmin):
 @admin.register(models.Citation)
 class CitationAdmin(ServiceAdmin):
     list_display = ["__str__", "content_type", "object_id", "quoted_person"]
-    list_filter = ["content_type", "source"]
+    list_filter = ["content_type"]
     search_fields = ["passage", "source__title"]
     autocomplete_fields = ["source", "quoted_person"]
     list_select_related = ["source", "content_type", "quoted_person"]
+
+    def get_queryset(self, request):
+        # A citation quotes its source: it shows where the user may read that source.
+        sources = models.Source.objects.visible_to(request.user).values("pk")
+        return super().get_queryset(request).filter(source__in=sources)
 
 
 @admin.register(models.Report)
@@ -262,6 +422,10 @@ class ReportAdmin(admin.ModelAdmin):
     ]
     list_filter = ["kind", "audience", "status"]
     search_fields = ["partner__name", "error"]
+
+    def get_queryset(self, request):
+        return visibility.restrict(super().get_queryset(request), request.user)
+
     date_hierarchy = "created_at"
     autocomplete_fields = ["partner"]
     readonly_fields = [
@@ -279,3 +443,31 @@ class ReportAdmin(admin.ModelAdmin):
         "error",
         "attempts",
     ]
+
+
+class MembershipInline(admin.TabularInline):
+    model = models.Membership
+    extra = 0
+    autocomplete_fields = ["partner"]
+    verbose_name = _("organisation")
+    verbose_name_plural = _(
+        "organisations (the user reads what is shared with these, and their internal records)"
+    )
+
+
+class ConcordUserAdmin(UserAdmin):
+    """Django's user admin, with the organisations each user belongs to."""
+
+    inlines = [*UserAdmin.inlines, MembershipInline]
+    list_display = [*UserAdmin.list_display, "organisations"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("memberships__partner")
+
+    @admin.display(description=_("organisations"))
+    def organisations(self, user):
+        return ", ".join(str(m.partner) for m in user.memberships.all()) or "—"
+
+
+admin.site.unregister(get_user_model())
+admin.site.register(get_user_model(), ConcordUserAdmin)

@@ -25,9 +25,11 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from simple_history.utils import get_m2m_reverse_field_name
 
+from cooperation import visibility
 from cooperation.forms import DateInput
-from cooperation.models import Citation
+from cooperation.models import Citation, Membership
 from cooperation.pagination import table_paginate
+from cooperation.visibility import Viewer
 
 PER_PAGE = 50
 VALUE_LENGTH = 80
@@ -39,11 +41,13 @@ LINKED_MODELS = {"partner", "meeting", "commitment", "complaintcount", "mileston
 
 
 def tracked_models() -> list:
-    """Every cooperation model that keeps a django-simple-history history, by verbose name."""
+    """Every cooperation record kind that keeps a django-simple-history history, by verbose
+    name. Memberships are access, not records: their history is in the admin."""
     found = [
         model
         for model in apps.get_app_config("cooperation").get_models()
         if getattr(model._meta, "simple_history_manager_attribute", None)
+        and model is not Membership
     ]
     return sorted(found, key=lambda model: str(model._meta.verbose_name))
 
@@ -88,19 +92,23 @@ class ChangeFilterForm(forms.Form):
 
 def changes_union(
     *,
+    viewer: Viewer | None,
     changed_by: AbstractBaseUser | None = None,
     model: str | None = None,
     since: date | None = None,
     until: date | None = None,
 ) -> QuerySet:
     """One row a historical record of every tracked model (or only `model`, by its model
-    name), as one UNION query filtered in each branch, newest first."""
+    name) that the viewer may see today, as one UNION query filtered in each branch, newest
+    first. The history of a deleted record shows to administrators only."""
     branches = []
     for tracked in tracked_models():
         name = tracked._meta.model_name
         if model and model != name:
             continue
         rows = history_model(tracked).objects.order_by()
+        if not visibility.sees_everything(viewer):
+            rows = rows.filter(id__in=tracked._default_manager.visible_to(viewer).values("pk"))
         if changed_by:
             rows = rows.filter(history_user=changed_by)
         if since:
@@ -171,8 +179,9 @@ class ChangeTable(tables.Table):
             ),
         )
 
-    def load_details(self) -> None:
-        """Labels, links and field changes for the rows on the current page."""
+    def load_details(self, *, viewer: Viewer | None) -> None:
+        """Labels, links and field changes for the rows on the current page; a linked record
+        the viewer may not see is named as a dash."""
         wanted = {}
         for row in self.page.object_list:
             wanted.setdefault(row.record["model"], set()).add(row.record["history_id"])
@@ -180,9 +189,9 @@ class ChangeTable(tables.Table):
             ids = wanted.get(model._meta.model_name)
             if not ids:
                 continue
-            self._load_model_details(model, ids)
+            self._load_model_details(model, ids, viewer)
 
-    def _load_model_details(self, model, history_ids) -> None:
+    def _load_model_details(self, model, history_ids, viewer) -> None:
         history = history_model(model)
         name = model._meta.model_name
         object_ids = history.objects.filter(history_id__in=history_ids).values("id")
@@ -199,7 +208,7 @@ class ChangeTable(tables.Table):
             last_seen[object_id] = history_id
         needed = set(history_ids) | {pk for pk in previous_of.values() if pk}
         versions = {v.history_id: v for v in history.objects.filter(history_id__in=needed)}
-        links = m2m_links(history, needed)
+        links = m2m_links(history, needed, viewer)
         for history_id in history_ids:
             version = versions.get(history_id)
             if version is None:
@@ -241,8 +250,9 @@ def _short(value) -> str:
     return text if len(text) <= VALUE_LENGTH else text[: VALUE_LENGTH - 1] + "…"
 
 
-def m2m_links(history, history_ids) -> dict[tuple[str, int], list[str]]:
-    """{(link name, history id): names linked in that version}, two queries per link."""
+def m2m_links(history, history_ids, viewer) -> dict[tuple[str, int], list[str]]:
+    """{(link name, history id): names linked in that version}, two queries per link; a
+    record the viewer may not see is a dash."""
     links = {}
     for field in history._history_m2m_fields:
         through = getattr(history, field.name).model  # the link's own history table
@@ -251,9 +261,10 @@ def m2m_links(history, history_ids) -> dict[tuple[str, int], list[str]]:
                 "history_id", get_m2m_reverse_field_name(field)
             )
         )
-        names = field.related_model.objects.in_bulk({target for _, target in pairs})
+        related = field.related_model.objects
+        names = related.visible_to(viewer).in_bulk({target for _, target in pairs})
         for history_id, target in sorted(pairs, key=lambda pair: str(names.get(pair[1], ""))):
-            label = str(names[target]) if target in names else f"#{target}"
+            label = str(names[target]) if target in names else "—"
             links.setdefault((field.name, history_id), []).append(label)
     return links
 
@@ -280,11 +291,11 @@ def field_changes(version, before, links) -> list[tuple[str, str, str]]:
 def change_list(request):
     """The latest changes across all records, filterable by user, record type and date."""
     form = ChangeFilterForm(request.GET or None)
-    table = ChangeTable(changes_union(**form.to_filters()))
+    table = ChangeTable(changes_union(viewer=request.user, **form.to_filters()))
     try:
         get_template(table.template_name)
     except TemplateDoesNotExist:
         table.template_name = "django_tables2/table.html"
     table_paginate(table, request=request, per_page=PER_PAGE)
-    table.load_details()
+    table.load_details(viewer=request.user)
     return render(request, "cooperation/changes_list.html", {"form": form, "table": table})

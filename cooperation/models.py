@@ -12,6 +12,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext
@@ -22,8 +23,11 @@ from cooperation.dates import format_period, format_uncertain_date
 
 
 class Visibility(models.TextChoices):
+    """Who may read a record: everyone, the partners it involves, or its owner's staff."""
+
     PUBLIC = "public", _("Public")
-    INTERNAL = "internal", _("Internal")
+    SHARED = "shared", _("Shared with the partners involved")
+    INTERNAL = "internal", _("Internal to the owner")
 
 
 class DatePrecision(models.TextChoices):
@@ -56,7 +60,8 @@ class VisibleQuerySet(RestrictedQuerySet):
 
 
 class VisibleRecord(models.Model):
-    """A record shown to anonymous visitors or not, stamped with when it was created and changed."""
+    """A record owned by an organisation and public, shared with the partners it involves,
+    or internal to its owner; stamped with when it was created and changed."""
 
     visibility = models.CharField(
         _("visibility"),
@@ -64,7 +69,19 @@ class VisibleRecord(models.Model):
         choices=Visibility.choices,
         default=Visibility.PUBLIC,
         db_index=True,
-        help_text=_("Anonymous visitors see public records only."),
+        help_text=_(
+            "Public: everyone. Shared: the staff of the partners the record involves and of "
+            "its owner. Internal: the owner's staff only."
+        ),
+    )
+    owner = models.ForeignKey(
+        "cooperation.Partner",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("owner"),
+        help_text=_("The organisation that keeps this record; required unless it is public."),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -78,6 +95,19 @@ class VisibleRecord(models.Model):
         """The record's page, `cooperation:<model>-detail`, by slug where it has one."""
         key = getattr(self, "slug", None) or self.pk
         return reverse(f"cooperation:{self._meta.model_name}-detail", args=[key])
+
+    @classmethod
+    def owner_constraints(cls, prefix: str) -> list[models.CheckConstraint]:
+        """A record that is not public is kept by someone: it has an owner organisation."""
+        return [
+            models.CheckConstraint(
+                condition=Q(visibility=Visibility.PUBLIC) | Q(owner__isnull=False),
+                name=f"{prefix}_owned_unless_public",
+                violation_error_message=_(
+                    "Owner: a shared or internal record needs an owner organisation."
+                ),
+            )
+        ]
 
     @property
     def is_public(self) -> bool:
@@ -198,6 +228,7 @@ class Source(VisibleRecord):
         ordering = ["title"]
         verbose_name = _("source")
         verbose_name_plural = _("sources")
+        constraints = VisibleRecord.owner_constraints("source")
 
     def __str__(self):
         return self.title
@@ -252,6 +283,7 @@ class Partner(CitedRecord):
                 name="partner_country_is_iso_code",
                 violation_error_message=_("Country: use a two-letter ISO code such as KH."),
             ),
+            *VisibleRecord.owner_constraints("partner"),
         ]
 
     def __str__(self):
@@ -280,6 +312,7 @@ class Person(CitedRecord):
         ordering = ["name"]
         verbose_name = _("person")
         verbose_name_plural = _("people")
+        constraints = VisibleRecord.owner_constraints("person")
 
     def __str__(self):
         return self.name
@@ -311,7 +344,10 @@ class Meeting(CitedRecord, UncertainDate):
         ordering = [F("date").desc(nulls_last=True), "title"]
         verbose_name = _("meeting")
         verbose_name_plural = _("meetings")
-        constraints = UncertainDate.date_constraints("meeting")
+        constraints = [
+            *UncertainDate.date_constraints("meeting"),
+            *VisibleRecord.owner_constraints("meeting"),
+        ]
 
     def __str__(self):
         return self.title
@@ -433,7 +469,10 @@ class Commitment(CitedRecord, UncertainDate):
         ordering = [F("date").desc(nulls_last=True), "title"]
         verbose_name = _("commitment")
         verbose_name_plural = _("commitments")
-        constraints = UncertainDate.date_constraints("commitment")
+        constraints = [
+            *UncertainDate.date_constraints("commitment"),
+            *VisibleRecord.owner_constraints("commitment"),
+        ]
 
     def __str__(self):
         return self.title
@@ -465,6 +504,8 @@ class CommitmentUpdate(UncertainDate):
     passage = models.TextField(_("passage"), help_text=_("The source's words, verbatim."))
     recorded_at = models.DateTimeField(_("recorded"), default=timezone.now, db_index=True)
     history = HistoricalRecords()
+
+    objects = RestrictedQuerySet.as_manager()
 
     class Meta:
         ordering = [F("date").asc(nulls_first=True), "recorded_at", "pk"]
@@ -547,6 +588,7 @@ class ComplaintCount(CitedRecord):
                 name="complaintcount_share_is_fraction",
                 violation_error_message=_("Share found true: give a fraction between 0 and 1."),
             ),
+            *VisibleRecord.owner_constraints("complaintcount"),
         ]
 
     def __str__(self):
@@ -598,7 +640,10 @@ class Milestone(CitedRecord, UncertainDate):
         ordering = [F("date").desc(nulls_last=True), "title"]
         verbose_name = _("milestone")
         verbose_name_plural = _("milestones")
-        constraints = UncertainDate.date_constraints("milestone")
+        constraints = [
+            *UncertainDate.date_constraints("milestone"),
+            *VisibleRecord.owner_constraints("milestone"),
+        ]
 
     def __str__(self):
         return self.title
@@ -643,6 +688,8 @@ class Citation(models.Model):
     record = GenericForeignKey("content_type", "object_id")
     history = HistoricalRecords()
 
+    objects = RestrictedQuerySet.as_manager()
+
     class Meta:
         ordering = ["source", "pk"]
         verbose_name = _("citation")
@@ -670,6 +717,21 @@ class ReportKind(models.TextChoices):
     DOSSIER = "dossier", _("Partner dossier")
 
 
+class ReportAudience(models.TextChoices):
+    """Who a report is built for: it holds exactly what that reader may see."""
+
+    PUBLIC = "public", _("Public")
+    ORGANISATION = "organisation", _("One organisation's view")
+    EVERYTHING = "everything", _("Everything (administrators)")
+
+
+def audience_label(audience: str, organisation: str = "") -> str:
+    """Who a report is for, in words: "Public", "Staff of IOM", "Everything (administrators)"."""
+    if audience == ReportAudience.ORGANISATION and organisation:
+        return gettext("Staff of %(organisation)s") % {"organisation": organisation}
+    return str(ReportAudience(audience).label)
+
+
 class ReportStatus(models.TextChoices):
     QUEUED = "queued", _("Queued")
     RUNNING = "running", _("Running")
@@ -692,7 +754,19 @@ class Report(models.Model):
         verbose_name=_("partner"),
     )
     audience = models.CharField(
-        _("audience"), max_length=8, choices=Visibility.choices, default=Visibility.PUBLIC
+        _("audience"),
+        max_length=12,
+        choices=ReportAudience.choices,
+        default=ReportAudience.PUBLIC,
+    )
+    audience_organisation = models.ForeignKey(
+        Partner,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("for the staff of"),
+        help_text=_("For one organisation's view: the organisation whose staff read it."),
     )
     status = models.CharField(
         _("status"),
@@ -742,16 +816,28 @@ class Report(models.Model):
                 name="report_period_ordered",
                 violation_error_message=_("Period end: a period cannot end before it starts."),
             ),
-            # Two partial constraints because NULL partners never collide in a plain one.
-            models.UniqueConstraint(
-                fields=["kind", "period_start", "period_end", "audience"],
-                condition=Q(partner__isnull=True),
-                name="report_unique_without_partner",
+            models.CheckConstraint(
+                condition=Q(
+                    audience=ReportAudience.ORGANISATION, audience_organisation__isnull=False
+                )
+                | (
+                    ~Q(audience=ReportAudience.ORGANISATION) & Q(audience_organisation__isnull=True)
+                ),
+                name="report_organisation_with_its_audience",
+                violation_error_message=_(
+                    "For the staff of: name an organisation for one organisation's view, "
+                    "and only then."
+                ),
             ),
+            # NULL never collides in a plain unique constraint, so compare with 0 for none.
             models.UniqueConstraint(
-                fields=["kind", "period_start", "period_end", "audience", "partner"],
-                condition=Q(partner__isnull=False),
-                name="report_unique_with_partner",
+                "kind",
+                "period_start",
+                "period_end",
+                "audience",
+                Coalesce("audience_organisation", 0),
+                Coalesce("partner", 0),
+                name="report_unique_subject",
             ),
         ]
 
@@ -761,6 +847,11 @@ class Report(models.Model):
 
     def get_absolute_url(self):
         return reverse("cooperation:report-detail", args=[self.pk])
+
+    @property
+    def audience_display(self) -> str:
+        organisation = self.audience_organisation
+        return audience_label(self.audience, organisation.name if organisation else "")
 
     @property
     def is_whole_record(self) -> bool:
@@ -782,3 +873,35 @@ class Report(models.Model):
                 "day": formats.date_format(self.period_end, "j M Y")
             }
         return format_period(self.period_start, self.period_end)
+
+
+class Membership(models.Model):
+    """A user's place in an organisation: they read what is shared with it, and its staff's
+    internal records."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("user"),
+    )
+    partner = models.ForeignKey(
+        Partner,
+        on_delete=models.PROTECT,
+        related_name="memberships",
+        verbose_name=_("organisation"),
+    )
+    history = HistoricalRecords()
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["partner__name"]
+        verbose_name = _("organisation membership")
+        verbose_name_plural = _("organisation memberships")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "partner"], name="membership_unique"),
+        ]
+
+    def __str__(self):
+        return gettext("%(user)s at %(partner)s") % {"user": self.user, "partner": self.partner}

@@ -21,5 +21,6 @@ urlpatterns = [
     path("milestones/<slug:slug>/", views.milestone_detail, name="milestone-detail"),
     path("sources/<int:pk>/", views.source_detail, name="source-detail"),
     path("search/", views.search, name="search"),
+    path("account/", views.account, name="account"),
     path("reports/", include("cooperation.reports.urls")),
 ]

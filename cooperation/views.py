@@ -1,5 +1,6 @@
 """The browsing pages. Views stay thin: parse the request, call selectors, render."""
 
+from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -7,7 +8,7 @@ from django_filters.views import FilterView
 from django_tables2 import RequestConfig, SingleTableMixin
 from django_tables2.export import TableExport
 
-from cooperation import charts, selectors
+from cooperation import charts, selectors, visibility
 from cooperation import search as search_module
 from cooperation.filtersets import (
     CommitmentFilterSet,
@@ -239,6 +240,22 @@ def source_detail(request, pk):
         for passage in item.passages:
             passage.paragraph = text.paragraphs.get(passage_anchor(passage))
     return _detail_render(request, detail, name="source", highlighted=text.html)
+
+
+@login_required
+def account(request):
+    """The signed-in user's organisations and roles: what decides which records they see."""
+    user = request.user
+    organisations = [
+        (membership.partner, visibility.is_visible(user, membership.partner))
+        for membership in user.memberships.select_related("partner")
+    ]
+    context = {
+        "organisations": organisations,
+        "roles": user.groups.order_by("name").values_list("name", flat=True),
+        "sees_everything": visibility.sees_everything(user),
+    }
+    return render(request, "cooperation/account.html", context)
 
 
 def search(request):

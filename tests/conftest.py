@@ -13,10 +13,12 @@ def seed(db):
 
 @pytest.fixture
 def viewer(db):
+    """A Viewer on the staff of the organisation that owns the tests' internal records."""
     from django.contrib.auth.models import Group
 
     user = factories.UserFactory(username="viewer")
     user.groups.add(Group.objects.get(name=VIEWER))
+    factories.join_owners(user)
     return user
 
 

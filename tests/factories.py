@@ -16,6 +16,37 @@ def numbered(label: str):
     )
 
 
+OWNER_SLUG = "owner-organisation"
+
+
+def default_owner() -> models.Partner:
+    """The organisation that owns the shared and internal records tests make, unless told
+    otherwise; the `viewer` fixture works for it."""
+    owner, _ = models.Partner.objects.get_or_create(
+        slug=OWNER_SLUG,
+        defaults={"name": "Owner organisation", "kind": models.PartnerKind.MINISTRY},
+    )
+    return owner
+
+
+def join_owners(user) -> None:
+    """Put the user on the staff of the organisations that own the tests' records: the
+    default owner and, when the seed is loaded, the Ministry of Interior."""
+    owners = [default_owner(), *models.Partner.objects.filter(slug="ministry-of-interior")]
+    for owner in owners:
+        models.Membership.objects.get_or_create(user=user, partner=owner)
+
+
+class OwnedFactory(factory.django.DjangoModelFactory):
+    """A record owned by `default_owner()` unless told otherwise, public unless told."""
+
+    class Meta:
+        abstract = True
+
+    visibility = models.Visibility.PUBLIC
+    owner = factory.LazyFunction(default_owner)
+
+
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = get_user_model()
@@ -25,7 +56,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.django.Password("correct horse battery staple")
 
 
-class SourceFactory(factory.django.DjangoModelFactory):
+class SourceFactory(OwnedFactory):
     class Meta:
         model = models.Source
 
@@ -42,7 +73,7 @@ class TopicFactory(factory.django.DjangoModelFactory):
     name, slug = numbered("Topic")
 
 
-class PartnerFactory(factory.django.DjangoModelFactory):
+class PartnerFactory(OwnedFactory):
     class Meta:
         model = models.Partner
 
@@ -51,7 +82,7 @@ class PartnerFactory(factory.django.DjangoModelFactory):
     country = "KH"
 
 
-class PersonFactory(factory.django.DjangoModelFactory):
+class PersonFactory(OwnedFactory):
     class Meta:
         model = models.Person
 
@@ -60,7 +91,7 @@ class PersonFactory(factory.django.DjangoModelFactory):
     role = "Spokesperson"
 
 
-class MeetingFactory(factory.django.DjangoModelFactory):
+class MeetingFactory(OwnedFactory):
     class Meta:
         model = models.Meeting
         skip_postgeneration_save = True
@@ -80,7 +111,7 @@ class MeetingFactory(factory.django.DjangoModelFactory):
             self.topics.set(extracted)
 
 
-class CommitmentFactory(factory.django.DjangoModelFactory):
+class CommitmentFactory(OwnedFactory):
     class Meta:
         model = models.Commitment
 
@@ -89,7 +120,7 @@ class CommitmentFactory(factory.django.DjangoModelFactory):
     date = datetime.date(2022, 11, 1)
 
 
-class ComplaintCountFactory(factory.django.DjangoModelFactory):
+class ComplaintCountFactory(OwnedFactory):
     class Meta:
         model = models.ComplaintCount
 
@@ -99,7 +130,7 @@ class ComplaintCountFactory(factory.django.DjangoModelFactory):
     count = 10
 
 
-class MilestoneFactory(factory.django.DjangoModelFactory):
+class MilestoneFactory(OwnedFactory):
     class Meta:
         model = models.Milestone
 

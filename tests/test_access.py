@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
-from cooperation.models import Report, Visibility
+from cooperation.models import Report, ReportAudience, Visibility
 from cooperation.ratelimit import report_request_allowed
 from cooperation.roles import ADMINISTRATOR, EDITOR, VIEWER
 from tests import factories
@@ -15,6 +15,7 @@ from tests import factories
 def user_with_role(username, role, *, staff):
     user = factories.UserFactory(username=username, is_staff=staff)
     user.groups.add(Group.objects.get(name=role))
+    factories.join_owners(user)
     return user
 
 
@@ -111,7 +112,8 @@ def test_anonymous_visitors_are_sent_to_the_admin_sign_in(client, db):
 
 
 def report_form(**changes):
-    return {"month": "2022-11", "audience": Visibility.INTERNAL} | changes
+    fields = {"audience": "organisation", "organisation": factories.OWNER_SLUG}
+    return {"month": "2022-11", **fields} | changes
 
 
 def test_viewer_cannot_ask_for_reports(viewer_client, caplog):
@@ -197,7 +199,8 @@ def internal_records():
             kind="period",
             period_start="2022-01-01",
             period_end="2022-02-01",
-            audience=Visibility.INTERNAL,
+            audience=ReportAudience.ORGANISATION,
+            audience_organisation=factories.default_owner(),
         ),
     ]
 

@@ -22,6 +22,7 @@ from tests import factories
 def user_with_role(username, role, *, staff=True):
     user = factories.UserFactory(username=username, is_staff=staff)
     user.groups.add(Group.objects.get(name=role))
+    factories.join_owners(user)
     return user
 
 
@@ -45,6 +46,7 @@ def partner_form(partner, **changes):
         "parent": "",
         "description": partner.description,
         "visibility": partner.visibility,
+        "owner": partner.owner_id or "",
         "cooperation-citation-content_type-object_id-TOTAL_FORMS": "0",
         "cooperation-citation-content_type-object_id-INITIAL_FORMS": "0",
         "cooperation-citation-content_type-object_id-MIN_NUM_FORMS": "0",

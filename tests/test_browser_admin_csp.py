@@ -21,6 +21,7 @@ def role_user(username, role, *, staff):
     roles_sync()  # transactional tests empty the tables, the migration's groups with them
     user = factories.UserFactory(username=username, is_staff=staff)
     user.groups.add(Group.objects.get(name=role))
+    factories.join_owners(user)
     return user
 
 

@@ -8,7 +8,7 @@ import openpyxl
 import pytest
 
 from cooperation.exports import neutralise
-from cooperation.models import Visibility
+from cooperation.models import Partner, Visibility
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -64,7 +64,7 @@ def test_export_ignores_pagination_and_keeps_sorting(client, db):
     for i in range(30):
         factories.PartnerFactory(name=f"Partner {i:02}")
     rows = read_csv(client.get("/partners/?sort=-name&page=2&_export=csv"))
-    assert len(rows) == 31
+    assert len(rows) == 1 + Partner.objects.count() > 30
     assert rows[1][0] == "Partner 29"
 
 

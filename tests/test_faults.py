@@ -223,6 +223,7 @@ def make_editor():
     roles_sync()
     user = factories.UserFactory(username="fault-editor", is_staff=True)
     user.groups.add(Group.objects.get(name=EDITOR))
+    factories.join_owners(user)
     return user
 
 
@@ -301,7 +302,7 @@ def ask_for_internal_report(editor, site: str) -> tuple[int, str, str]:
         editor,
         site + "/reports/request/",
         site + "/reports/",
-        {"month": "2022-11", "audience": "internal"},
+        {"month": "2022-11", "audience": "organisation", "organisation": "ministry-of-interior"},
     )
 
 

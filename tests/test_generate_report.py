@@ -60,12 +60,12 @@ def test_without_a_broker_the_command_leaves_a_ready_report(seed, eager):
 
 
 def test_partner_alone_gives_its_whole_record_dossier_and_rebuild_builds_again(seed, eager):
-    generate("--partner", "ministry-of-interior", "--audience", "internal")
+    generate("--partner", "ministry-of-interior", "--audience", "everything")
     report = Report.objects.get()
     assert report.kind == ReportKind.DOSSIER and report.is_whole_record
     first_file = report.file.name
 
-    generate("--partner", "ministry-of-interior", "--audience", "internal", "--rebuild")
+    generate("--partner", "ministry-of-interior", "--audience", "everything", "--rebuild")
     report.refresh_from_db()
     assert report.status == ReportStatus.READY and report.file.name != first_file
     assert report.attempts == 2
@@ -75,5 +75,5 @@ def test_public_dossier_of_an_internal_partner_is_refused(seed):
     from cooperation.models import Partner
 
     Partner.objects.filter(slug="iom").update(visibility=Visibility.INTERNAL)
-    with pytest.raises(CommandError, match="is internal, so a public report cannot be about it"):
+    with pytest.raises(CommandError, match="this audience may not see"):
         generate("--partner", "iom")

@@ -135,7 +135,7 @@ def assert_exports_neutralised(url: str, response, kind: str) -> None:
 
 def test_payloads_are_printed_as_text_in_pdf_reports(hostile_records):
     period = Period(datetime.date(2022, 11, 1), datetime.date(2022, 11, 30))
-    report, _ = report_services.report_request(period=period, audience="internal")
+    report, _ = report_services.report_request(period=period, audience="everything")
     report = report_services.report_render(report_id=report.pk)
     assert report.status == "ready", report.error
     with report.file.open("rb") as handle:

@@ -15,7 +15,7 @@ import zipfile
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from cooperation.models import Citation, Visibility
+from cooperation.models import Citation, ReportAudience, Visibility
 from cooperation.reports import services as report_services
 from cooperation.reports.periods import Period
 from tests import factories
@@ -121,8 +121,11 @@ def reports(records):
     """A public and an internal report, built for real while the internal records exist."""
     built = []
     period = Period(datetime.date(2022, 11, 1), datetime.date(2022, 11, 30))
-    for audience in (PUBLIC, INTERNAL):
-        report, _ = report_services.report_request(period=period, audience=audience)
+    owners = factories.default_owner()
+    for audience, organisation in ((PUBLIC, None), (ReportAudience.ORGANISATION, owners)):
+        report, _ = report_services.report_request(
+            period=period, audience=audience, organisation=organisation
+        )
         built.append(report_services.report_render(report_id=report.pk))
     dossier, _ = report_services.report_request_dossier(
         partner=records["public_partner"], audience=PUBLIC
@@ -266,7 +269,7 @@ def test_viewer_walk_finds_every_internal_record(viewer_client, records, reports
 
 
 def test_internal_report_file_is_not_served_to_anonymous_visitors(client, reports):
-    internal = [r for r in reports if r.audience == INTERNAL]
+    internal = [r for r in reports if r.audience != PUBLIC]
     for report in internal:
         with report.file.open("rb") as handle:
             text = text_of(handle.read(), "application/pdf")

@@ -26,14 +26,14 @@ BOUNDS = {
     "/complaints/": 4,
     "/milestones/": 7,
     "/search/?q=trafficking+cooperation": 7,
-    "partner": 17,
+    "partner": 18,  # its timeline loads each kind of entry it shows once, five at most
     "meeting": 10,
     "commitment": 7,
     "count": 3,
     "milestone": 5,
     "source": 10,
 }
-SIGNED_IN_EXTRA = 5  # session, user, and the session save (savepoint, update, release)
+SIGNED_IN_EXTRA = 6  # session, user, their organisations and role, the session save (3)
 
 
 def detail_urls():

@@ -2,13 +2,14 @@
 number, or is below 1, gives the first page; beyond the last page gives the last."""
 
 import datetime
+import math
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from cooperation.models import Report, ReportKind
+from cooperation.models import Partner, Report, ReportKind
 from cooperation.pagination import page_clamp, page_number
 from tests import factories
 
@@ -93,7 +94,9 @@ def test_table_pages_answer_any_page_number_with_a_real_page(
 
 def test_a_list_page_size_is_the_visitors_up_to_the_limit(viewer_client, many_rows):
     url = reverse("cooperation:partner-list")
-    assert viewer_client.get(url, {"per_page": "10"}).context["table"].paginator.num_pages == 6
+    pages = math.ceil(Partner.objects.count() / 10)
+    assert pages > 2
+    assert viewer_client.get(url, {"per_page": "10"}).context["table"].paginator.num_pages == pages
     capped = viewer_client.get(url, {"per_page": "100000", "page": "2"}).context["table"]
     assert (capped.paginator.per_page, capped.page.number) == (100, 1)
 

@@ -20,6 +20,7 @@ from cooperation.models import (
     Inference,
     Partner,
     Report,
+    ReportAudience,
     ReportKind,
     ReportStatus,
     Visibility,
@@ -75,11 +76,12 @@ def build(eager, media, django_capture_on_commit_callbacks):
 def editor_client(client, db):
     user = factories.UserFactory(username="editor")
     user.groups.add(Group.objects.get(name=EDITOR))
+    factories.join_owners(user)
     client.force_login(user)
     return client
 
 
-def collect(period=NOVEMBER_2022, audience=Visibility.PUBLIC, **kwargs) -> dict:
+def collect(period=NOVEMBER_2022, audience=ReportAudience.PUBLIC, **kwargs) -> dict:
     return report_data_collect(subject=Subject(period=period, audience=audience, **kwargs))
 
 
@@ -98,8 +100,8 @@ def test_internal_meeting_is_in_the_internal_report_and_not_in_the_public_one(bu
         title="Open talks on victim shelters", date=datetime.date(2022, 11, 10), partners=[partner]
     )
 
-    internal = build(period=NOVEMBER_2022, audience=Visibility.INTERNAL)
-    public = build(period=NOVEMBER_2022, audience=Visibility.PUBLIC)
+    internal = build(period=NOVEMBER_2022, audience=ReportAudience.EVERYTHING)
+    public = build(period=NOVEMBER_2022, audience=ReportAudience.PUBLIC)
 
     assert internal.status == public.status == ReportStatus.READY
     assert "Closed-door briefing on border raids" in pdf_text(internal)
@@ -147,8 +149,8 @@ def test_public_report_leaves_out_what_an_internal_record_adds_to_a_public_one()
         period_end=datetime.date(2022, 11, 20),
     )
 
-    public = json.dumps(collect(audience=Visibility.PUBLIC), ensure_ascii=False)
-    internal = json.dumps(collect(audience=Visibility.INTERNAL), ensure_ascii=False)
+    public = json.dumps(collect(audience=ReportAudience.PUBLIC), ensure_ascii=False)
+    internal = json.dumps(collect(audience=ReportAudience.EVERYTHING), ensure_ascii=False)
 
     for secret in (
         "Undisclosed donor",
@@ -179,8 +181,8 @@ def test_public_report_leaves_out_status_updates_resting_on_an_internal_source()
 
     commitment_add_update(commitment=commitment, **services_update)
 
-    public = collect(audience=Visibility.PUBLIC)
-    internal = collect(audience=Visibility.INTERNAL)
+    public = collect(audience=ReportAudience.PUBLIC)
+    internal = collect(audience=ReportAudience.EVERYTHING)
 
     assert [u["status_code"] for u in internal["updates"]] == ["in_progress"]
     assert public["updates"] == []
@@ -263,7 +265,7 @@ def test_data_hash_is_stable_and_changes_with_the_records():
 
 
 def test_seed_monthly_pdf_shows_the_figures_the_period_the_share_and_the_partners(seed, build):
-    report = build(period=NOVEMBER_2022, audience=Visibility.PUBLIC)
+    report = build(period=NOVEMBER_2022, audience=ReportAudience.PUBLIC)
 
     assert_pdf_shows(
         report,
@@ -293,7 +295,7 @@ def test_seed_dossier_pdf_holds_profile_undated_meeting_and_quotes(seed, build):
     report = build(
         dossier=True,
         partner=ministry,
-        audience=Visibility.INTERNAL,
+        audience=ReportAudience.EVERYTHING,
         today=datetime.date(2023, 1, 1),
     )
 
@@ -369,7 +371,7 @@ def test_a_public_report_about_an_internal_partner_is_refused():
     from django.core.exceptions import ValidationError
 
     partner = factories.PartnerFactory(visibility=Visibility.INTERNAL)
-    with pytest.raises(ValidationError, match="internal"):
+    with pytest.raises(ValidationError, match="may not see"):
         services.report_request(period=NOVEMBER_2022, partner=partner)
     assert not Report.objects.exists()
 
@@ -380,8 +382,12 @@ def test_a_public_report_about_an_internal_partner_is_refused():
 @pytest.fixture
 def public_and_internal(build):
     return (
-        build(period=NOVEMBER_2022, audience=Visibility.PUBLIC),
-        build(period=NOVEMBER_2022, audience=Visibility.INTERNAL),
+        build(period=NOVEMBER_2022, audience=ReportAudience.PUBLIC),
+        build(
+            period=NOVEMBER_2022,
+            audience=ReportAudience.ORGANISATION,
+            organisation=factories.default_owner(),
+        ),
     )
 
 
@@ -422,7 +428,7 @@ def test_report_pages_keep_their_query_counts(
 
 def test_report_list_filters_by_audience(viewer_client, public_and_internal):
     _public, internal = public_and_internal
-    response = viewer_client.get(reverse("cooperation:report-list"), {"audience": "internal"})
+    response = viewer_client.get(reverse("cooperation:report-list"), {"audience": "organisation"})
     assert list(response.context["table"].data) == [internal]
 
 
@@ -463,7 +469,12 @@ def test_editor_asks_for_a_report_and_lands_on_it_ready(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         response = editor_client.post(
-            reverse("cooperation:report-request"), {"month": "2022-11", "audience": "internal"}
+            reverse("cooperation:report-request"),
+            {
+                "month": "2022-11",
+                "audience": "organisation",
+                "organisation": factories.OWNER_SLUG,
+            },
         )
     report = Report.objects.get()
     assert response.status_code == 302
@@ -535,7 +546,7 @@ def test_long_sections_list_their_first_rows_and_count_the_rest(seed, build, mon
     from cooperation.reports import rendering
 
     monkeypatch.setattr(rendering, "LISTED_ROWS", 1)
-    report = build(period=NOVEMBER_2022, audience=Visibility.PUBLIC)
+    report = build(period=NOVEMBER_2022, audience=ReportAudience.PUBLIC)
     text = pdf_text(report)
     # November 2022 made three commitments: one is listed, two are counted.
     assert "And 2 more not listed here" in text

@@ -26,7 +26,8 @@ def editor():
 
 @pytest.fixture
 def source():
-    return factories.SourceFactory(text=TEXT)
+    # Unowned, so that a refused partner leaves no partner at all behind.
+    return factories.SourceFactory(text=TEXT, owner=None)
 
 
 def partner_data():

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from cooperation import tasks
-from cooperation.models import Report, ReportKind, ReportStatus, Visibility
+from cooperation.models import Report, ReportAudience, ReportKind, ReportStatus
 from cooperation.reports import services
 from cooperation.reports.periods import month_parse
 from tests import factories
@@ -162,7 +162,7 @@ def test_the_sweep_resends_reports_a_dead_worker_left_running_then_fails_them(
         attempts=services.MAX_ATTEMPTS,
     )
     lost = Report.objects.create(
-        kind=ReportKind.MONTHLY, **november, audience=Visibility.INTERNAL, queued_at=long_ago
+        kind=ReportKind.MONTHLY, **november, audience=ReportAudience.EVERYTHING, queued_at=long_ago
     )
     busy = Report.objects.create(
         kind=ReportKind.PERIOD,
@@ -208,7 +208,7 @@ def test_the_monthly_job_asks_for_last_months_public_and_internal_reports_once(
 
     assert {(r.kind, r.period_start, r.period_end, r.audience) for r in reports} == {
         (ReportKind.MONTHLY, datetime.date(2022, 11, 1), datetime.date(2022, 11, 30), "public"),
-        (ReportKind.MONTHLY, datetime.date(2022, 11, 1), datetime.date(2022, 11, 30), "internal"),
+        (ReportKind.MONTHLY, datetime.date(2022, 11, 1), datetime.date(2022, 11, 30), "everything"),
     }
     assert len(callbacks) == 2
     assert Report.objects.count() == 2

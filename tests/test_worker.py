@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db import connection, connections
 
 from config.celery import app
-from cooperation.models import Meeting, Report, ReportStatus, Visibility
+from cooperation.models import Meeting, Report, ReportAudience, ReportStatus, Visibility
 from cooperation.reports import services
 from cooperation.reports.periods import month_parse
 from tests.helpers import assert_pdf_shows, pdf_text
@@ -113,10 +113,11 @@ def test_a_worker_leaves_an_internal_meeting_out_of_the_public_report(seed, work
         date=meeting.date,
         summary="Internal follow-up.",
         visibility=Visibility.INTERNAL,
+        owner=meeting.owner,
     ).partners.set(meeting.partners.all())
 
     public, _ = services.report_request(period=NOVEMBER_2022, audience=Visibility.PUBLIC)
-    internal, _ = services.report_request(period=NOVEMBER_2022, audience=Visibility.INTERNAL)
+    internal, _ = services.report_request(period=NOVEMBER_2022, audience=ReportAudience.EVERYTHING)
     public, internal = wait_until_done(public.pk), wait_until_done(internal.pk)
 
     assert "Closed-door follow-up on the framework" in pdf_text(internal)
@@ -164,7 +165,9 @@ def test_the_procfile_worker_process_builds_a_report_once_when_sent_twice(seed, 
         text=True,
     )
     try:
-        report, _ = services.report_request(period=NOVEMBER_2022, audience=Visibility.INTERNAL)
+        report, _ = services.report_request(
+            period=NOVEMBER_2022, audience=ReportAudience.EVERYTHING
+        )
         from cooperation import tasks
 
         tasks.render_report.delay(report.pk)  # a duplicate delivery of the same message

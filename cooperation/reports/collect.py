@@ -63,16 +63,27 @@ class Subject:
     audience: str
     partner: Partner | None = None
     whole_record: bool = False
+    organisation: Partner | None = None  # whose staff read it, for one organisation's view
 
     @property
     def viewer(self) -> visibility.AudienceViewer:
         """The reader the report is built for."""
-        return visibility.audience_viewer(self.audience)
+        return visibility.audience_viewer(self.audience, _pk(self.organisation))
 
 
-def whole_record_start(*, partner: Partner, audience: str, as_of: datetime.date) -> datetime.date:
+def _pk(partner: Partner | None) -> int | None:
+    return partner.pk if partner is not None else None
+
+
+def whole_record_start(
+    *,
+    partner: Partner,
+    audience: str,
+    as_of: datetime.date,
+    organisation: Partner | None = None,
+) -> datetime.date:
     """The earliest known date in a partner's record, or `as_of` when it has none."""
-    viewer = visibility.audience_viewer(audience)
+    viewer = visibility.audience_viewer(audience, _pk(organisation))
 
     def first(queryset: QuerySet[Any], field: str) -> datetime.date | None:
         record = visibility.restrict(queryset, viewer).order_by(field).first()
@@ -460,6 +471,7 @@ class Collector:
         subject = self.subject
         return {
             "audience": subject.audience,
+            "organisation": subject.organisation.name if subject.organisation else "",
             "period_start": day_iso(subject.period.start),
             "period_end": day_iso(subject.period.end),
             "period_label": subject.period.label(),

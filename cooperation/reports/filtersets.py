@@ -4,12 +4,12 @@ import django_filters
 from django.utils.translation import gettext_lazy as _
 
 from cooperation.filtersets import AnyChoiceFilter, SlugChoiceFilter, visible_partners
-from cooperation.models import Report, ReportKind, ReportStatus, Visibility
+from cooperation.models import Report, ReportAudience, ReportKind, ReportStatus
 
 
 class ReportFilterSet(django_filters.FilterSet):
     kind = AnyChoiceFilter(label=_("Kind"), choices=ReportKind.choices)
-    audience = AnyChoiceFilter(label=_("Audience"), choices=Visibility.choices)
+    audience = AnyChoiceFilter(label=_("Audience"), choices=ReportAudience.choices)
     status = AnyChoiceFilter(label=_("Status"), choices=ReportStatus.choices)
     partner = SlugChoiceFilter(label=_("Partner"), queryset=visible_partners)
     covers = django_filters.DateFilter(

@@ -1,12 +1,13 @@
 """The form that asks for a report; the generate_report command validates through it too."""
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from cooperation.models import Partner, Visibility
+from cooperation import visibility
+from cooperation.models import Partner, ReportAudience
 from cooperation.reports import services
 from cooperation.reports.periods import Period, month_parse
 
@@ -43,14 +44,46 @@ class ReportRequestForm(forms.Form):
     )
     audience = forms.ChoiceField(
         label=_("Audience"),
-        choices=Visibility.choices,
-        initial=Visibility.PUBLIC,
-        help_text=_("A public report contains public records only."),
+        choices=ReportAudience.choices,
+        initial=ReportAudience.PUBLIC,
+        help_text=_(
+            "A report holds what its readers may see: public records only, what one "
+            "organisation's staff see, or everything."
+        ),
+    )
+    organisation = forms.ModelChoiceField(
+        label=_("For the staff of"),
+        queryset=Partner.objects.all(),
+        to_field_name="slug",
+        required=False,
+        empty_label=_("—"),
+        help_text=_("For one organisation's view only."),
+        error_messages={"invalid_choice": _("For the staff of: there is no partner “%(value)s”.")},
     )
     rebuild = forms.BooleanField(
         label=_("Build it again even if it exists"),
         required=False,
     )
+
+    def __init__(self, *args, user=None, **kwargs):
+        """For a user, only the audiences they may read and the partners they may see; without
+        one (the command line, run by an operator) every audience and partner."""
+        super().__init__(*args, **kwargs)
+        if user is None:
+            return
+        audiences = visibility.audiences_for(user)
+        allowed = {audience for audience, _organisation in audiences}
+        audience = cast(forms.ChoiceField, self.fields["audience"])
+        audience.choices = [(v, label) for v, label in ReportAudience.choices if v in allowed]
+        audience.initial = audiences[0][0]
+        partner = cast(forms.ModelChoiceField, self.fields["partner"])
+        partner.queryset = Partner.objects.visible_to(user)
+        organisations = [pk for _audience, pk in audiences if pk is not None]
+        organisation = cast(forms.ModelChoiceField, self.fields["organisation"])
+        if not visibility.sees_everything(user):
+            organisation.queryset = Partner.objects.filter(pk__in=organisations)
+        if organisations:
+            organisation.initial = Partner.objects.filter(pk=organisations[0]).first()
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -87,12 +120,17 @@ class ReportRequestForm(forms.Form):
                 ),
                 code="no_period",
             )
+        if cleaned.get("audience") != ReportAudience.ORGANISATION:
+            cleaned["organisation"] = None  # named only for one organisation's view
         try:
             services.report_audience_check(
-                partner=cleaned.get("partner"), audience=cleaned.get("audience", "")
+                partner=cleaned.get("partner"),
+                audience=cleaned.get("audience", ""),
+                organisation=cleaned.get("organisation"),
             )
         except ValidationError as error:
-            self.add_error("partner", error)
+            field = "organisation" if error.code == "organisation" else "partner"
+            self.add_error(field, error)
         cleaned["period"] = period
         return cleaned
 
@@ -103,12 +141,14 @@ class ReportRequestForm(forms.Form):
             return services.report_request_dossier(
                 partner=data["partner"],
                 audience=data["audience"],
+                organisation=data["organisation"],
                 requested_by=requested_by,
                 rebuild=data["rebuild"],
             )
         return services.report_request(
             period=data["period"],
             audience=data["audience"],
+            organisation=data["organisation"],
             partner=data["partner"],
             requested_by=requested_by,
             rebuild=data["rebuild"],

@@ -21,7 +21,7 @@ from weasyprint import HTML
 from weasyprint.urls import default_url_fetcher
 
 from cooperation import charts
-from cooperation.models import CommitmentStatus, DatePrecision, ReportKind, Visibility
+from cooperation.models import CommitmentStatus, DatePrecision, ReportKind, audience_label
 from cooperation.reports.summary import IN, MAYBE
 
 FONT_DIRECTORIES = [Path("/usr/share/fonts"), Path("/usr/local/share/fonts")]
@@ -274,7 +274,7 @@ def report_context(
         "period_text": _("whole record, to %(day)s") % {"day": subject["judged_on"]}
         if subject["whole_record"]
         else subject["period_label"],
-        "audience_label": Visibility(subject["audience"]).label,
+        "audience_label": audience_label(subject["audience"], subject.get("organisation", "")),
         "generated_display": formats.date_format(timezone.localtime(generated_at), "j F Y, H:i T"),
         "generated_iso": generated_at.isoformat(),
         "report_id": report_id,

@@ -8,8 +8,11 @@ from cooperation.visibility import Viewer
 
 
 def reports_visible_to(user: Viewer | None) -> QuerySet[Report]:
-    """Reports this user may see: every report when signed in, public ones otherwise."""
-    return visibility.restrict(Report.objects.select_related("partner", "requested_by"), user)
+    """Reports built for an audience this user reads as (`visibility`): public reports for
+    everyone, one organisation's view for its staff, reports of everything for administrators."""
+    return visibility.restrict(
+        Report.objects.select_related("partner", "audience_organisation", "requested_by"), user
+    )
 
 
 def report_can_request(user) -> bool:

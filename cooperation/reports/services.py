@@ -23,7 +23,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from cooperation import visibility
-from cooperation.models import Partner, Report, ReportKind, ReportStatus, Visibility
+from cooperation.models import Partner, Report, ReportAudience, ReportKind, ReportStatus
 from cooperation.reports.collect import Subject, report_data_collect, whole_record_start
 from cooperation.reports.periods import Period, previous_month
 from cooperation.reports.rendering import report_pdf_render
@@ -59,18 +59,26 @@ def _enqueue(report_id: int) -> None:
     transaction.on_commit(lambda: tasks.render_report.delay(report_id), robust=True)
 
 
-def report_audience_check(*, partner: Partner | None, audience: str) -> None:
-    """Refuse an audience that is not one, or a partner that audience may not read about."""
-    if audience not in Visibility.values:
+def report_audience_check(
+    *, partner: Partner | None, audience: str, organisation: Partner | None = None
+) -> None:
+    """Refuse an audience that is not one, one organisation's view without its organisation
+    (or an organisation for another audience), or a partner that audience may not read about."""
+    if audience not in ReportAudience.values:
         raise ValidationError(
-            _("Audience: choose public or internal, not “%(value)s”.") % {"value": audience},
+            _("Audience: choose public, one organisation's view or everything, not “%(value)s”.")
+            % {"value": audience},
             code="audience",
         )
-    if partner is not None and not visibility.is_visible(
-        visibility.audience_viewer(audience), partner
-    ):
+    if (audience == ReportAudience.ORGANISATION) != (organisation is not None):
         raise ValidationError(
-            _("Partner: %(name)s is internal, so a public report cannot be about it.")
+            _("Audience: name the organisation for one organisation's view, and only then."),
+            code="organisation",
+        )
+    viewer = visibility.audience_viewer(audience, organisation.pk if organisation else None)
+    if partner is not None and not visibility.is_visible(viewer, partner):
+        raise ValidationError(
+            _("Partner: this audience may not see %(name)s, so its report cannot be about it.")
             % {"name": partner.name},
             code="internal_partner",
         )
@@ -80,7 +88,8 @@ def report_audience_check(*, partner: Partner | None, audience: str) -> None:
 def report_request(
     *,
     period: Period,
-    audience: str = Visibility.PUBLIC,
+    audience: str = ReportAudience.PUBLIC,
+    organisation: Partner | None = None,
     partner: Partner | None = None,
     requested_by=None,
     rebuild: bool = False,
@@ -88,11 +97,12 @@ def report_request(
 ) -> tuple[Report, bool]:
     """Ask for a report; returns it and whether a build was queued.
 
-    At most one report exists per kind, period, partner and audience: asking again returns
+    At most one report exists per kind, period, partner and audience (with its organisation,
+    for one organisation's view): asking again returns
     the existing one. A failed report is queued again; a ready one only with `rebuild`; a
     queued or running one is left alone, so asking twice never queues two builds.
     """
-    report_audience_check(partner=partner, audience=audience)
+    report_audience_check(partner=partner, audience=audience, organisation=organisation)
     kind = report_kind_for(period=period, partner=partner)
     now = timezone.now()
     report, created = Report.objects.get_or_create(
@@ -101,6 +111,7 @@ def report_request(
         period_end=period.end,
         partner=partner,
         audience=audience,
+        audience_organisation=organisation,
         defaults={
             "requested_by": requested_by if _is_user(requested_by) else None,
             "parameters": {"language": translation.get_language() or settings.LANGUAGE_CODE}
@@ -129,17 +140,21 @@ def report_request_dossier(
     *,
     partner: Partner,
     audience: str,
+    organisation: Partner | None = None,
     requested_by=None,
     rebuild: bool = False,
     today: datetime.date | None = None,
 ) -> tuple[Report, bool]:
     """Ask for a partner's whole record, from its earliest dated fact to today."""
-    report_audience_check(partner=partner, audience=audience)
+    report_audience_check(partner=partner, audience=audience, organisation=organisation)
     today = today or timezone.localdate()
-    start = whole_record_start(partner=partner, audience=audience, as_of=today)
+    start = whole_record_start(
+        partner=partner, audience=audience, organisation=organisation, as_of=today
+    )
     return report_request(
         period=Period(start, today),
         audience=audience,
+        organisation=organisation,
         partner=partner,
         requested_by=requested_by,
         rebuild=rebuild,
@@ -148,22 +163,22 @@ def report_request_dossier(
 
 
 def report_request_monthly(*, today: datetime.date | None = None) -> list[Report]:
-    """The scheduled reports: the previous month, once for the public and once internally."""
+    """The scheduled reports: the previous month, once for the public and once of everything."""
     period = previous_month(today or timezone.localdate())
     return [
         report_request(period=period, audience=audience)[0]
-        for audience in (Visibility.PUBLIC, Visibility.INTERNAL)
+        for audience in (ReportAudience.PUBLIC, ReportAudience.EVERYTHING)
     ]
 
 
 def report_subject(*, report: Report) -> Subject:
     """What a stored report covers, as the data collector reads it."""
-    partner = report.partner
-    if partner is not None:
-        report_audience_check(partner=partner, audience=report.audience)
+    partner, organisation = report.partner, report.audience_organisation
+    report_audience_check(partner=partner, audience=report.audience, organisation=organisation)
     return Subject(
         period=Period(report.period_start, report.period_end),
         audience=report.audience,
+        organisation=organisation,
         partner=partner,
         whole_record=report.parameters.get("scope") == WHOLE_RECORD,
     )

@@ -44,6 +44,9 @@ class ReportTable(tables.Table):
     def render_report(self, record):
         return record.title
 
+    def render_audience(self, record):
+        return record.audience_display
+
     def render_period(self, record):
         return record.period_display
 

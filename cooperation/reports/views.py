@@ -8,8 +8,9 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from cooperation import visibility
 from cooperation.access_log import log_event
-from cooperation.models import Partner, ReportStatus, Visibility
+from cooperation.models import Partner, ReportStatus
 from cooperation.pagination import table_paginate
 from cooperation.ratelimit import (
     report_limit_message,
@@ -34,7 +35,7 @@ def report_list(request, form=None, status=200):
     table_paginate(table, request=request, per_page=PER_PAGE)
     can_request = selectors.report_can_request(request.user)
     if can_request and form is None:
-        form = ReportRequestForm()
+        form = ReportRequestForm(user=request.user)
     context = {
         "filterset": filterset,
         "table": table,
@@ -48,7 +49,7 @@ def report_list(request, form=None, status=200):
 @report_request_limited
 def report_request(request):
     """The request form posted: a new report (or the same one, already asked for)."""
-    form = ReportRequestForm(request.POST)
+    form = ReportRequestForm(request.POST, user=request.user)
     if not form.is_valid():
         return report_list(request, form=form, status=400)
     report, queued = form.save(requested_by=request.user)
@@ -60,7 +61,9 @@ def report_request(request):
 def report_dossier(request, slug):
     """The partner profile's "Download dossier (PDF)" button: its whole record to today.
 
-    Signed-in users get the internal dossier, visitors the public one. Asking again the
+    It is built for the widest audience the user reads as (`visibility.widest_audience`):
+    everything for administrators, their organisation's view for its staff, the public
+    dossier for visitors. Asking again the
     same day returns the same report, which bounds what visitors can make the server build.
     """
     partners = Partner.objects.visible_to(request.user)
@@ -71,9 +74,12 @@ def report_dossier(request, slug):
         messages.error(request, report_limit_message())
         return redirect(partner)
     log_event("report-request", request=request, path=request.path)
-    audience = Visibility.INTERNAL if signed_in else Visibility.PUBLIC
+    audience, organisation_id = visibility.widest_audience(request.user, about=partner)
     report, queued = services.report_request_dossier(
-        partner=partner, audience=audience, requested_by=request.user
+        partner=partner,
+        audience=audience,
+        organisation=Partner.objects.get(pk=organisation_id) if organisation_id else None,
+        requested_by=request.user,
     )
     report.refresh_from_db()  # without a broker, the build ran as the request committed
     if report.status == ReportStatus.READY:

@@ -1,8 +1,9 @@
 """Ask for a report from the command line, for scripts and cron.
 
     python manage.py generate_report --period 2022-11
-    python manage.py generate_report --period 2022-11 --audience internal --rebuild
+    python manage.py generate_report --period 2022-11 --audience everything --rebuild
     python manage.py generate_report --from 2022-08-18 --to 2022-09-18
+    python manage.py generate_report --period 2022-11 --audience organisation --organisation iom
     python manage.py generate_report --partner ministry-of-interior       # whole-record dossier
 
 It validates through the same form as the web page, so it refuses the same bad input with
@@ -27,7 +28,14 @@ class Command(BaseCommand):
         parser.add_argument("--from", dest="period_start", metavar="YYYY-MM-DD")
         parser.add_argument("--to", dest="period_end", metavar="YYYY-MM-DD")
         parser.add_argument("--partner", metavar="SLUG", help="A partner's slug, for its dossier.")
-        parser.add_argument("--audience", choices=["public", "internal"], default="public")
+        parser.add_argument(
+            "--audience", choices=["public", "organisation", "everything"], default="public"
+        )
+        parser.add_argument(
+            "--organisation",
+            metavar="SLUG",
+            help="With --audience organisation: the partner whose staff the report is for.",
+        )
         parser.add_argument(
             "--rebuild", action="store_true", help="Build again even if the report exists."
         )
@@ -47,6 +55,7 @@ class Command(BaseCommand):
                 "period_end": options["period_end"] or "",
                 "partner": options["partner"] or "",
                 "audience": options["audience"],
+                "organisation": options["organisation"] or "",
                 "rebuild": options["rebuild"],
             }
         )
@@ -73,7 +82,7 @@ class Command(BaseCommand):
         if report.status == ReportStatus.READY:
             verb = "Built" if queued else "Already built"
             return (
-                f"{verb}: report #{report.pk}, {report}, {report.get_audience_display()}, "
+                f"{verb}: report #{report.pk}, {report}, {report.audience_display}, "
                 f"{report.page_count} pages, {report.file.path}"
             )
         verb = "Queued" if queued else "Already in progress"
