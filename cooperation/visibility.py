@@ -109,8 +109,7 @@ def _standing_of_user(user: Any) -> _Standing:
     role = (
         get_user_model()
         .groups.through.objects.filter(user_id=user.pk, group__name=ADMINISTRATOR)
-        .annotate(marker=Value(0, output_field=IntegerField()))
-        .values_list("marker")
+        .values_list(Value(0, output_field=IntegerField()))
     )
     rows = Membership.objects.filter(user_id=user.pk).values_list("partner_id").union(role)
     ids = {pk for (pk,) in rows}
