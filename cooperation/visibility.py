@@ -111,7 +111,8 @@ def _standing_of_user(user: Any) -> _Standing:
         .groups.through.objects.filter(user_id=user.pk, group__name=ADMINISTRATOR)
         .values_list(Value(0, output_field=IntegerField()))
     )
-    rows = Membership.objects.filter(user_id=user.pk).values_list("partner_id").union(role)
+    memberships = Membership.objects.filter(user_id=user.pk).order_by().values_list("partner_id")
+    rows = memberships.union(role.order_by())
     ids = {pk for (pk,) in rows}
     return _Standing(user.is_superuser or 0 in ids, frozenset(ids - {0}))
 
