@@ -34,7 +34,11 @@ class SlugModelChoiceField(ModelChoiceField):
         if value in self.empty_values:
             return None
         if not isinstance(value, str) or not SLUG.match(value):
-            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+            raise ValidationError(
+                self.error_messages["invalid_choice"],
+                code="invalid_choice",
+                params={"value": str(value)[:40]},
+            )
         return super().to_python(value)
 
 

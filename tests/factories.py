@@ -37,6 +37,16 @@ def join_owners(user) -> None:
         models.Membership.objects.get_or_create(user=user, partner=owner)
 
 
+def user_with_role(username: str, role: str, *, staff: bool = True):
+    """A user in one of the three roles, on the staff of the records' owners."""
+    from django.contrib.auth.models import Group
+
+    user = UserFactory(username=username, is_staff=staff)
+    user.groups.add(Group.objects.get(name=role))
+    join_owners(user)
+    return user
+
+
 class OwnedFactory(factory.django.DjangoModelFactory):
     """A record owned by `default_owner()` unless told otherwise, public unless told."""
 

@@ -3,20 +3,13 @@
 import logging
 
 import pytest
-from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from cooperation.models import Report, ReportAudience, Visibility
 from cooperation.ratelimit import report_request_allowed
 from cooperation.roles import ADMINISTRATOR, EDITOR, VIEWER
 from tests import factories
-
-
-def user_with_role(username, role, *, staff):
-    user = factories.UserFactory(username=username, is_staff=staff)
-    user.groups.add(Group.objects.get(name=role))
-    factories.join_owners(user)
-    return user
+from tests.factories import user_with_role
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ import datetime
 
 import pytest
 from django.contrib import admin
-from django.contrib.auth.models import Group
 from django.db import connection, transaction
 from django.db.models import ProtectedError
 from django.test.utils import CaptureQueriesContext
@@ -17,13 +16,7 @@ from cooperation.admin_protection import ProtectCitedAdminMixin
 from cooperation.models import CommitmentStatus, Partner, Source
 from cooperation.roles import ADMINISTRATOR, EDITOR
 from tests import factories
-
-
-def user_with_role(username, role, *, staff=True):
-    user = factories.UserFactory(username=username, is_staff=staff)
-    user.groups.add(Group.objects.get(name=role))
-    factories.join_owners(user)
-    return user
+from tests.factories import user_with_role
 
 
 @pytest.fixture

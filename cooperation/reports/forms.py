@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from cooperation import visibility
+from cooperation.forms import SlugModelChoiceField
 from cooperation.models import Partner, ReportAudience
 from cooperation.reports import services
 from cooperation.reports.periods import Period, month_parse
@@ -31,11 +32,9 @@ class ReportRequestForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
         error_messages={"invalid": _("To: enter a real date, as YYYY-MM-DD.")},
     )
-    partner = forms.ModelChoiceField(
+    partner = SlugModelChoiceField(
         label=_("Partner"),
         queryset=Partner.objects.all(),
-        to_field_name="slug",
-        required=False,
         empty_label=_("All partners"),
         help_text=_(
             "Choose a partner for its dossier; without a period, the dossier covers its whole record."
@@ -51,11 +50,9 @@ class ReportRequestForm(forms.Form):
             "organisation's staff see, or everything."
         ),
     )
-    organisation = forms.ModelChoiceField(
+    organisation = SlugModelChoiceField(
         label=_("For the staff of"),
         queryset=Partner.objects.all(),
-        to_field_name="slug",
-        required=False,
         empty_label=_("—"),
         help_text=_("For one organisation's view only."),
         error_messages={"invalid_choice": _("For the staff of: there is no partner “%(value)s”.")},
