@@ -10,7 +10,7 @@ the change list, and whatever comes next) asks this module, and nothing else dec
   record may be shown (`<relation>_shown`); a related record the viewer may not see is
   masked, never named (`tables.MaskedLinkColumn`, `shown_or_none`);
 - `quote_attribution(viewer, citation)`: the person a quote may be attributed to;
-- `editable_q` / `may_edit`: what an editor may change.
+- `may_edit(viewer, record)`: whether an editor may change one loaded record.
 
 The rule. Every record has an owner organisation (a partner) and is public, shared with the
 partners it involves, or internal to its owner. Anonymous visitors see public records. A
@@ -29,7 +29,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
-from django.db.models import BooleanField, ExpressionWrapper, Model, Q, QuerySet
+from django.contrib.auth import get_user_model
+from django.db.models import (
+    BooleanField,
+    ExpressionWrapper,
+    IntegerField,
+    Model,
+    Q,
+    QuerySet,
+    Value,
+)
 
 from cooperation.models import (
     Citation,
@@ -47,6 +56,7 @@ from cooperation.models import (
     Topic,
     Visibility,
 )
+from cooperation.roles import ADMINISTRATOR
 
 QS = TypeVar("QS", bound=QuerySet[Any])
 
@@ -101,11 +111,6 @@ def _standing(viewer: Viewer | None) -> _Standing:
 def _standing_of_user(user: Any) -> _Standing:
     """A user's organisations and whether they are an administrator, in one query: the
     partner ids of their memberships, and a 0 if they hold the Administrator role."""
-    from django.contrib.auth import get_user_model
-    from django.db.models import IntegerField, Value
-
-    from cooperation.roles import ADMINISTRATOR
-
     role = (
         get_user_model()
         .groups.through.objects.filter(user_id=user.pk, group__name=ADMINISTRATOR)
@@ -221,6 +226,15 @@ def _involved_ids(record: Any) -> set[int]:
     return set()
 
 
+def _member_reads(standing: _Standing, record: Any) -> bool:
+    """Whether a loaded record is read as a member: owned by one of the viewer's
+    organisations, or shared and involving one of them."""
+    if record.owner_id in standing.organisations:
+        return True
+    shared = record.visibility == Visibility.SHARED
+    return shared and bool(_involved_ids(record) & standing.organisations)
+
+
 def is_visible(viewer: Viewer | None, record: Any) -> bool:
     """Whether the viewer may see one loaded record (None is never visible)."""
     if record is None:
@@ -230,14 +244,7 @@ def is_visible(viewer: Viewer | None, record: Any) -> bool:
         return True
     if isinstance(record, Report):
         return restrict(Report.objects.filter(pk=record.pk), viewer).exists()
-    if record.visibility == Visibility.PUBLIC:
-        seen = True
-    elif record.owner_id in standing.organisations:
-        seen = True
-    elif record.visibility == Visibility.SHARED and standing.organisations:
-        seen = bool(_involved_ids(record) & standing.organisations)
-    else:
-        seen = False
+    seen = record.visibility == Visibility.PUBLIC or _member_reads(standing, record)
     if seen and isinstance(record, Person):
         return is_visible(viewer, record.partner)
     return seen
@@ -290,27 +297,11 @@ def widest_audience(viewer: Viewer | None, about: Any = None) -> tuple[str, int 
     return ReportAudience.PUBLIC, None
 
 
-def editable_q(viewer: Viewer | None, model: type[Model]) -> Q:
-    """Records an editor may change: those their organisation owns, and shared records that
-    involve it. Administrators may change every record; topics are everyone's."""
-    standing = _standing(viewer)
-    if standing.everything or model is Topic:
-        return Q()
-    if not standing.organisations:
-        return Q(pk__in=[])
-    q = Q(owner__in=standing.organisations)
-    involved = _involves_q(model, standing.organisations, "")
-    if involved is not None:
-        q |= Q(visibility=Visibility.SHARED) & involved
-    return q
-
-
 def may_edit(viewer: Viewer | None, record: Any) -> bool:
-    """Whether an editor may change this loaded record, by `editable_q`."""
+    """Whether an editor may change this loaded record: one their organisation owns, or a
+    shared record that involves it. Administrators may change every record; topics are
+    everyone's."""
     standing = _standing(viewer)
     if standing.everything or isinstance(record, Topic):
         return True
-    if record.owner_id in standing.organisations:
-        return True
-    shared = record.visibility == Visibility.SHARED
-    return shared and bool(_involved_ids(record) & standing.organisations)
+    return _member_reads(standing, record)

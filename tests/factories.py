@@ -37,13 +37,17 @@ def join_owners(user) -> None:
         models.Membership.objects.get_or_create(user=user, partner=owner)
 
 
-def user_with_role(username: str, role: str, *, staff: bool = True):
-    """A user in one of the three roles, on the staff of the records' owners."""
+def user_with_role(username: str, role: str, *, staff: bool = True, organisations=None):
+    """A user in one of the three roles, on the staff of `organisations` (by default, the
+    records' owners)."""
     from django.contrib.auth.models import Group
 
     user = UserFactory(username=username, is_staff=staff)
     user.groups.add(Group.objects.get(name=role))
-    join_owners(user)
+    if organisations is None:
+        join_owners(user)
+    for partner in organisations or ():
+        models.Membership.objects.create(user=user, partner=partner)
     return user
 
 

@@ -9,7 +9,6 @@ one to everyone. Administrators see everything.
 import datetime
 
 import pytest
-from django.contrib.auth.models import Group
 from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -21,6 +20,7 @@ from cooperation.reports import services as report_services
 from cooperation.reports.periods import Period
 from cooperation.roles import ADMINISTRATOR, EDITOR, VIEWER
 from tests import factories
+from tests.factories import user_with_role
 
 pytestmark = pytest.mark.django_db
 
@@ -30,10 +30,7 @@ NOVEMBER_2022 = Period(datetime.date(2022, 11, 1), datetime.date(2022, 11, 30))
 
 def staff_of(partner, username, role=VIEWER):
     """A user who works for `partner`, in a role."""
-    user = factories.UserFactory(username=username, is_staff=role != VIEWER)
-    user.groups.add(Group.objects.get(name=role))
-    Membership.objects.create(user=user, partner=partner)
-    return user
+    return user_with_role(username, role, staff=role != VIEWER, organisations=[partner])
 
 
 @pytest.fixture
