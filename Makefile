@@ -65,8 +65,7 @@ bench: install system-run
 	psql "$(BENCH_DATABASE_URL:/concord_bench=/postgres)" -qc "DROP DATABASE IF EXISTS concord_bench" -c "CREATE DATABASE concord_bench"
 	$(BIN)/python manage.py migrate --no-input -v0
 	$(BIN)/python manage.py loaddata -v0 fixtures/seed.json
-	$(BIN)/python manage.py bench_reports --settings=bench.settings
-	$(BIN)/python manage.py bench_pages --settings=bench.settings --divide $(BENCH_DIVIDE)
+	$(BIN)/python manage.py bench_pages --settings=bench.settings --divide $(BENCH_DIVIDE) $(BENCH_ARGS)
 
 BENCH_SECONDS ?= 30
 BENCH_CLIENTS ?= 16

@@ -116,6 +116,9 @@ if DATABASE_URL:
     except ValueError as error:
         raise ImproperlyConfigured(f"DATABASE_URL is not a valid database URL: {error}") from None
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        # Pages run many short queries; compiling one with LLVM costs more than it saves.
+        DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 else:
     (BASE_DIR / "var").mkdir(exist_ok=True)
     DATABASES = {
@@ -155,6 +158,25 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = True
+
+# The cache: Redis from CACHE_URL (redis:// or rediss://), shared by every web process;
+# local memory, one per process, when nothing is configured. Pages and fragments are cached
+# for PAGE_CACHE_SECONDS (0: not at all), keyed by reader and data version (cooperation.cache).
+CACHE_URL = env_str("CACHE_URL")
+if CACHE_URL.startswith(("redis://", "rediss://")):
+    CACHES = {
+        "default": {
+            "BACKEND": "cooperation.cache.FailSafeRedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "concord",
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+elif CACHE_URL:
+    raise ImproperlyConfigured(f"CACHE_URL must be a redis:// or rediss:// URL, got {CACHE_URL!r}.")
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 300)
 
 AUTHENTICATION_BACKENDS = [
     # First, so a locked-out username is refused before its password is checked.
@@ -254,3 +276,10 @@ AXES_VERBOSE = False
 
 # Asking for reports, per user per hour (cooperation.ratelimit).
 REPORT_REQUESTS_PER_HOUR = env_int("REPORT_REQUESTS_PER_HOUR", 10)
+
+# Exports of the list pages (cooperation.exports). The CSV streams every row; an Excel workbook
+# stops at EXPORT_XLSX_MAX_ROWS rows and says so. At most EXPORT_CONCURRENCY exports are prepared
+# at once, counted in the cache (per web process with the default local-memory cache); past that,
+# an export is answered 503 with Retry-After.
+EXPORT_XLSX_MAX_ROWS = env_int("EXPORT_XLSX_MAX_ROWS", 50_000)
+EXPORT_CONCURRENCY = env_int("EXPORT_CONCURRENCY", 2)

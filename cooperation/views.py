@@ -10,6 +10,7 @@ from django_tables2.export import TableExport
 
 from cooperation import charts, selectors, visibility
 from cooperation import search as search_module
+from cooperation.cache import lazy
 from cooperation.filtersets import (
     CommitmentFilterSet,
     ComplaintCountFilterSet,
@@ -56,16 +57,18 @@ def dashboard(request):
     """The front page: headline figures, the latest entries and three charts."""
     user = request.user
     context = {
-        "figures": selectors.dashboard_figures(user=user),
-        "latest": selectors.timeline_latest(user=user, limit=8),
-        "complaints_chart": charts.complaints_per_period_chart(
-            selectors.complaints_per_period(user=user)
+        "figures": lazy(selectors.dashboard_figures, user=user),
+        "latest": lazy(selectors.timeline_latest, user=user, limit=8),
+        "complaints_chart": lazy(
+            lambda: charts.complaints_per_period_chart(selectors.complaints_per_period(user=user))
         ),
-        "status_chart": charts.commitments_by_status_chart(
-            selectors.commitments_by_status(user=user)
+        "status_chart": lazy(
+            lambda: charts.commitments_by_status_chart(selectors.commitments_by_status(user=user))
         ),
-        "meetings_chart": charts.meetings_per_partner_year_chart(
-            selectors.meetings_per_partner_year(user=user)
+        "meetings_chart": lazy(
+            lambda: charts.meetings_per_partner_year_chart(
+                selectors.meetings_per_partner_year(user=user)
+            )
         ),
     }
     return render(request, "cooperation/dashboard.html", context)
@@ -75,18 +78,21 @@ def timeline(request):
     """Every dated record on one filterable timeline, a page at a time."""
     form = TimelineFilterForm(request.GET or None, user=request.user)
     if form.is_bound and not form.is_valid():
-        page = selectors.TimelinePage(entries=[], number=1, num_pages=1, count=0)
+        page = selectors.TimelinePage(entries=[], number=1)
     else:
-        page = selectors.timeline_page(
-            user=request.user, filters=form.to_filters(), page=page_number(request.GET.get("page"))
+        page = lazy(
+            selectors.timeline_page,
+            user=request.user,
+            filters=form.to_filters(),
+            page=page_number(request.GET.get("page")),
         )
     query = request.GET.copy()
     query.pop("page", None)
     context = {
         "form": form,
         "page": page,
-        "groups": selectors.timeline_groups(page.entries),
-        "lanes_chart": charts.timeline_lanes_chart(lane_entries(page.entries)),
+        "groups": lazy(lambda: selectors.timeline_groups(page.entries)),
+        "lanes_chart": lazy(lambda: charts.timeline_lanes_chart(lane_entries(page.entries))),
         "query": query.urlencode(),
     }
     return render(request, "cooperation/timeline.html", context)
@@ -219,17 +225,18 @@ milestone_detail = record_detail_view(selectors.milestone_get, Milestone, "miles
 
 def partner_detail(request, slug):
     """A partner's profile, with its own timeline."""
-    detail = _record_get(selectors.partner_get, Partner, user=request.user, slug=slug)
-    filters = selectors.TimelineFilters(partner=detail.record)
-    page = selectors.timeline_page(user=request.user, filters=filters, per_page=30)
-    return _detail_render(
-        request,
-        detail,
-        name="partner",
-        timeline=page,
-        groups=selectors.timeline_groups(page.entries),
-        lanes_chart=charts.timeline_lanes_chart(lane_entries(page.entries)),
-    )
+    user = request.user
+    partner = _record_get(selectors.partner_head, Partner, user=user, slug=slug)
+    filters = selectors.TimelineFilters(partner=partner)
+    page = lazy(selectors.timeline_page, user=user, filters=filters, per_page=30)
+    context = {
+        "partner": partner,
+        "detail": lazy(selectors.partner_get, user=user, slug=slug),
+        "timeline": page,
+        "groups": lazy(lambda: selectors.timeline_groups(page.entries)),
+        "lanes_chart": lazy(lambda: charts.timeline_lanes_chart(lane_entries(page.entries))),
+    }
+    return render(request, "cooperation/partner_detail.html", context)
 
 
 def source_detail(request, pk):

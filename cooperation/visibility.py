@@ -132,6 +132,16 @@ def organisation_ids(viewer: Viewer | None) -> frozenset[int]:
     return _standing(viewer).organisations
 
 
+def audience_key(viewer: Viewer | None) -> str:
+    """What decides which records this viewer sees, as a short text: readers with the same key
+    see the same records (cached pages are shared by key, `cooperation.cache`)."""
+    if viewer is None or not viewer.is_authenticated:
+        return "anonymous"
+    if sees_everything(viewer):
+        return "everything"
+    return "member:" + ",".join(str(pk) for pk in sorted(organisation_ids(viewer)))
+
+
 def _linked(model: type[Model], field: str, partners: frozenset[int], prefix: str) -> Q:
     """Records (at `prefix`) whose many-to-many `field` names one of `partners`: a semi-join
     on the link table, so no row is repeated."""

@@ -5,6 +5,12 @@ from cooperation.roles import VIEWER
 from tests import factories
 
 
+@pytest.fixture(autouse=True)
+def page_cache_off(settings):
+    """Pages are built afresh in tests; tests/test_page_cache.py turns the cache on."""
+    settings.PAGE_CACHE_SECONDS = 0
+
+
 @pytest.fixture
 def seed(db):
     """The seed data users see, loaded from fixtures/."""

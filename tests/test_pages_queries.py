@@ -26,7 +26,8 @@ BOUNDS = {
     "/complaints/": 4,
     "/milestones/": 7,
     "/search/?q=trafficking+cooperation": 7,
-    "partner": 18,  # its timeline loads each kind of entry it shows once, five at most
+    # its head, then its body; its timeline loads each kind of entry it shows once, five at most
+    "partner": 19,
     "meeting": 10,
     "commitment": 7,
     "count": 3,

@@ -7,6 +7,7 @@ foreign keys, never named.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any, TypeVar
 
 from django.contrib.contenttypes.models import ContentType
@@ -241,31 +242,40 @@ def partner_sources(*, user: Viewer | None, partner: Partner, limit: int = 50) -
 
 def partner_topics(*, user: Viewer | None, partner: Partner, limit: int = 30) -> list[Topic]:
     """Topics of the visible meetings, commitments and milestones the partner took part in,
-    most frequent first, each with `uses`."""
+    most frequent first, each with `uses`: the partner's own topic links, read from its
+    records' side (so the cost follows the partner's records, not everyone's), counted here."""
     meetings = Meeting.objects.visible_to(user).filter(partners=partner).values("pk")
     milestones = Milestone.objects.visible_to(user).filter(partners=partner).values("pk")
     commitments = partner_commitments(user=user, partner=partner).order_by().values("pk")
-    through_m = Meeting.topics.through.objects.filter(
-        topic=OuterRef("pk"), meeting__in=meetings
-    ).values("topic")
-    through_s = Milestone.topics.through.objects.filter(
-        topic=OuterRef("pk"), milestone__in=milestones
-    ).values("topic")
-    through_c = Commitment.topics.through.objects.filter(
-        topic=OuterRef("pk"), commitment__in=commitments
-    ).values("topic")
-
-    def counted(qs):
-        return Coalesce(
-            Subquery(qs.annotate(n=Count("*")).values("n"), output_field=IntegerField()), 0
+    links = (
+        Meeting.topics.through.objects.filter(meeting__in=meetings)
+        .values_list("topic_id")
+        .union(
+            Milestone.topics.through.objects.filter(milestone__in=milestones).values_list(
+                "topic_id"
+            ),
+            Commitment.topics.through.objects.filter(commitment__in=commitments).values_list(
+                "topic_id"
+            ),
+            all=True,
         )
-
-    return list(
-        Topic.objects.visible_to(user)
-        .annotate(uses=counted(through_m) + counted(through_s) + counted(through_c))
-        .filter(uses__gt=0)
-        .order_by("-uses", "name")[:limit]
     )
+    uses = Counter(topic_id for (topic_id,) in links)
+    if not uses:
+        return []
+    topics = list(Topic.objects.visible_to(user).filter(pk__in=uses))
+    for topic in topics:
+        topic.uses = uses[topic.pk]
+    return sorted(topics, key=lambda topic: (-topic.uses, topic.name))[:limit]
+
+
+def partner_head(*, user: Viewer | None, slug: str) -> Partner:
+    """A partner, with its parent marked shown or not: what a profile shows above its body.
+
+    Raises Partner.DoesNotExist when there is none the user may see.
+    """
+    partners = Partner.objects.visible_to(user).select_related("parent")
+    return visibility.with_shown(partners, user, "parent").get(slug=slug)
 
 
 def partner_get(*, user: Viewer | None, slug: str) -> Detail:

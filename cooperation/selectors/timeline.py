@@ -1,7 +1,8 @@
 """The timeline: every meeting, commitment, status update, milestone and complaint period
 the user may see, in one chronological list.
 
-A page is one UNION query of (kind, pk, date) rows, then one query per kind on the page.
+A page is one UNION query of (kind, pk, date) rows, each kind read from its date index only
+as far as the page reaches, then one query per kind on the page.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.db import connection
 from django.db.models import CharField, F, Prefetch, Q, Value
 from django.utils import formats
 from django.utils.translation import gettext as _
@@ -27,6 +29,7 @@ from cooperation.models import (
     Partner,
     Topic,
 )
+from cooperation.pagination import page_clamp
 from cooperation.selectors.records import (
     QS,
     complaintcount_list,
@@ -116,21 +119,23 @@ def _linked(queryset: QS, filters: TimelineFilters) -> QS:
     return queryset
 
 
-def _timeline_union(*, user: Viewer | None, filters: TimelineFilters):
-    """One UNION query of (kind, pk, date) rows over every kind of timeline entry."""
+def _timeline_union(*, user: Viewer | None, filters: TimelineFilters, limit: int | None = None):
+    """One UNION query of (kind, pk, date) rows over every kind of timeline entry, in timeline
+    order. With `limit`, each kind gives only its first `limit` rows in that order (read from
+    its date index) before they are merged, so a page costs the same however many rows there
+    are; the database must allow LIMIT inside a UNION (PostgreSQL does, SQLite does not)."""
     kinds = filters.kinds or [value for value, _label in EntryKind.choices]
     partner, topic = filters.partner, filters.topic
+    if not connection.features.supports_slicing_ordering_in_compound:
+        limit = None
     parts = []
 
     def rows(queryset, kind, date_field):
-        return (
-            queryset.order_by()
-            .annotate(
-                entry_kind=Value(kind, output_field=CharField()),
-                entry_date=F(date_field),
-            )
-            .values_list("entry_kind", "pk", "entry_date")
-        )
+        entries = queryset.annotate(
+            entry_kind=Value(kind, output_field=CharField()),
+            entry_date=F(date_field),
+        ).values_list("entry_kind", "pk", "entry_date")
+        return entries.order_by(*_order(date_field, filters))
 
     if EntryKind.MEETING in kinds:
         meetings = _linked(Meeting.objects.visible_to(user), filters)
@@ -147,10 +152,14 @@ def _timeline_union(*, user: Viewer | None, filters: TimelineFilters):
         )
     if EntryKind.UPDATE in kinds:
         # An 'announced' entry repeats the commitment's own entry; only later steps show.
-        updates = (
-            CommitmentUpdate.objects.filter(commitment__in=commitments.order_by().values("pk"))
-            .exclude(status=CommitmentStatus.ANNOUNCED)
-            .filter(_in_range(filters, "date"))
+        if partner or topic:
+            updates = CommitmentUpdate.objects.filter(
+                commitment__in=commitments.order_by().values("pk")
+            )
+        else:
+            updates = CommitmentUpdate.objects.visible_to(user)
+        updates = updates.exclude(status=CommitmentStatus.ANNOUNCED).filter(
+            _in_range(filters, "date")
         )
         parts.append(rows(updates, EntryKind.UPDATE, "date"))
     if EntryKind.MILESTONE in kinds:
@@ -167,10 +176,25 @@ def _timeline_union(*, user: Viewer | None, filters: TimelineFilters):
 
     if not parts:
         return None
-    union = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+    if len(parts) == 1:  # one kind: its own query, in timeline order
+        union = parts[0]
+    elif limit is None:
+        union = parts[0].order_by().union(*(part.order_by() for part in parts[1:]), all=True)
+    else:
+        union = parts[0][:limit].union(*(part[:limit] for part in parts[1:]), all=True)
     if filters.oldest_first:
         return union.order_by(F("entry_date").asc(nulls_last=True), "entry_kind", "pk")
     return union.order_by(F("entry_date").desc(nulls_last=True), "entry_kind", "-pk")
+
+
+def _order(date_field: str, filters: TimelineFilters) -> list:
+    """One kind's rows in timeline order (the kind is the same on every row), as its
+    newest-first index has them."""
+    if filters.oldest_first:
+        return [F(date_field).asc(nulls_last=True), "pk"]
+    if date_field == "period_start":  # never empty, indexed plainly descending
+        return [F(date_field).desc(), "-pk"]
+    return [F(date_field).desc(nulls_last=True), "-pk"]
 
 
 def _hydrate(
@@ -244,44 +268,57 @@ def _hydrate(
 
 @dataclass
 class TimelinePage:
-    """A page of timeline entries, newest first unless asked otherwise."""
+    """A page of timeline entries, newest first unless asked otherwise. Pages are not
+    counted: a page knows whether another follows it."""
 
     entries: list[TimelineEntry]
     number: int
-    num_pages: int
-    count: int
+    has_next: bool = False
+    per_page: int = 50
 
     @property
     def has_previous(self) -> bool:
         return self.number > 1
 
     @property
-    def has_next(self) -> bool:
-        return self.number < self.num_pages
+    def first_index(self) -> int:
+        return (self.number - 1) * self.per_page + 1 if self.entries else 0
+
+    @property
+    def last_index(self) -> int:
+        return (self.number - 1) * self.per_page + len(self.entries)
 
 
 def timeline_page(
     *, user, filters: TimelineFilters | None = None, page: int = 1, per_page: int = 50
 ) -> TimelinePage:
-    """One page of the timeline: a count, one UNION query for the page, then one query per
-    kind of entry on it. Out-of-range pages give the nearest page."""
+    """One page of the timeline: one UNION query for the page (and one row more, to know
+    whether another page follows), then one query per kind of entry on it. A page past the
+    end gives the last page; only then are the entries counted."""
     filters = filters or TimelineFilters()
-    union = _timeline_union(user=user, filters=filters)
-    if union is None:
-        return TimelinePage(entries=[], number=1, num_pages=1, count=0)
-    count = union.count()
-    num_pages = max(1, -(-count // per_page))
-    number = min(max(1, page), num_pages)
+    number = max(1, page)
     offset = (number - 1) * per_page
-    rows = list(union[offset : offset + per_page]) if count else []
+    union = _timeline_union(user=user, filters=filters, limit=offset + per_page + 1)
+    if union is None:
+        return TimelinePage(entries=[], number=1, per_page=per_page)
+    rows = list(union[offset : offset + per_page + 1])
+    if not rows and number > 1:
+        count = _timeline_union(user=user, filters=filters).count()
+        number, _pages = page_clamp(requested=number, count=count, per_page=per_page)
+        offset = (number - 1) * per_page
+        union = _timeline_union(user=user, filters=filters, limit=offset + per_page + 1)
+        rows = list(union[offset : offset + per_page + 1])
     return TimelinePage(
-        entries=_hydrate(user=user, rows=rows), number=number, num_pages=num_pages, count=count
+        entries=_hydrate(user=user, rows=rows[:per_page]),
+        number=number,
+        has_next=len(rows) > per_page,
+        per_page=per_page,
     )
 
 
 def timeline_latest(*, user: Viewer | None, limit: int = 8, filters: TimelineFilters | None = None):
     """The latest timeline entries, without counting them all."""
-    union = _timeline_union(user=user, filters=filters or TimelineFilters())
+    union = _timeline_union(user=user, filters=filters or TimelineFilters(), limit=limit)
     if union is None:
         return []
     return _hydrate(user=user, rows=list(union[:limit]))

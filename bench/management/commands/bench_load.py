@@ -6,31 +6,15 @@ non-zero when any answer was not 2xx. A benchmark to run by hand (`make bench-lo
 timed test. It uses the configured database; an empty one gets the seed data first.
 """
 
-import http.client
-import os
-import secrets
-import signal
-import socket
 import statistics
-import subprocess
-import sys
-import threading
-import time
 from collections import Counter
-from pathlib import Path
 
-from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.urls import reverse
 
+from bench.load import drive, gunicorn_serving
 from cooperation.models import Partner
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def percentile(ordered: list[float], fraction: float) -> float:
@@ -67,103 +51,32 @@ class Command(BaseCommand):
             reverse("cooperation:meeting-list"),
             *options["path"],
         ]
-        port = free_port()
-        server = self.start_gunicorn(port, options["workers"], options["threads"])
+        self.stdout.write(
+            f"gunicorn on 127.0.0.1, {options['workers']} workers × {options['threads']} threads"
+        )
         try:
-            self.wait_until_up(port, server)
-            results = self.drive(port, paths, options)
-        finally:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
-        failures = self.report(results, options)
+            with gunicorn_serving(workers=options["workers"], threads=options["threads"]) as port:
+                answers = drive(
+                    port,
+                    paths,
+                    clients=options["concurrency"],
+                    seconds=options["duration"],
+                    warmup=options["warmup"],
+                )
+        except RuntimeError as error:
+            raise CommandError(str(error)) from None
+        failures = self.report(answers, options)
         if failures:
             raise CommandError(f"{failures} answers were not 2xx.")
 
-    def start_gunicorn(self, port: int, workers: int, threads: int) -> subprocess.Popen:
-        env = os.environ | {
-            "DEBUG": "false",
-            "ALLOWED_HOSTS": "127.0.0.1",
-            "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(50),
-            "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "config.settings"),
-        }
-        command = [
-            str(Path(sys.executable).with_name("gunicorn")),
-            "config.wsgi:application",
-            f"--bind=127.0.0.1:{port}",
-            f"--workers={workers}",
-            f"--threads={threads}",
-            "--log-level=warning",
-            "--timeout=60",
-        ]
-        self.stdout.write(f"gunicorn on 127.0.0.1:{port}, {workers} workers × {threads} threads")
-        return subprocess.Popen(command, cwd=settings.BASE_DIR, env=env)
-
-    def wait_until_up(self, port: int, server: subprocess.Popen, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if server.poll() is not None:
-                raise CommandError(f"gunicorn exited with {server.returncode}.")
-            try:
-                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-                connection.request("GET", reverse("healthz"))
-                if connection.getresponse().status in (200, 503):
-                    return
-            except OSError:
-                time.sleep(0.2)
-        raise CommandError("gunicorn did not answer within 30 seconds.")
-
-    def drive(self, port: int, paths: list[str], options) -> list[tuple[str, int, float, float]]:
-        """Each client loops over the paths on one keep-alive connection until time is up."""
-        results = []
-        lock = threading.Lock()
-        start = time.monotonic()
-        counted_from = start + options["warmup"]
-        stop = counted_from + options["duration"]
-
-        def client(number: int) -> None:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            mine = []
-            turn = number
-            while (now := time.monotonic()) < stop:
-                path = paths[turn % len(paths)]
-                turn += 1
-                try:
-                    connection.request("GET", path, headers={"Host": "127.0.0.1"})
-                    response = connection.getresponse()
-                    response.read()
-                    status = response.status
-                except (OSError, http.client.HTTPException):
-                    status = 0  # no answer at all
-                    connection.close()
-                    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-                done = time.monotonic()
-                if now >= counted_from:
-                    mine.append((path, status, done - now, done))
-            connection.close()
-            with lock:
-                results.extend(mine)
-
-        threads = [
-            threading.Thread(target=client, args=(n,)) for n in range(options["concurrency"])
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        return results
-
-    def report(self, results, options) -> int:
+    def report(self, answers, options) -> int:
         duration = options["duration"]
-        latencies = sorted(latency for _, _, latency, _ in results)
-        statuses = Counter(status for _, status, _, _ in results)
+        statuses = Counter(answer.status for answer in answers)
         failures = sum(count for status, count in statuses.items() if not 200 <= status < 300)
-        ms = [latency * 1000 for latency in latencies]
+        ms = sorted(answer.seconds * 1000 for answer in answers)
         self.stdout.write(
-            f"\n{len(results)} requests in {duration:.0f}s with {options['concurrency']} "
-            f"clients: {len(results) / duration:.1f} requests/s"
+            f"\n{len(answers)} requests in {duration:.0f}s with {options['concurrency']} "
+            f"clients: {len(answers) / duration:.1f} requests/s"
         )
         if ms:
             self.stdout.write(
@@ -175,12 +88,12 @@ class Command(BaseCommand):
         self.stdout.write(
             f"non-2xx answers: {failures}  (statuses: {dict(sorted(statuses.items()))})"
         )
-        per_path = {}
-        for path, status, latency, _ in results:
-            per_path.setdefault(path, []).append((status, latency * 1000))
+        per_path: dict[str, list] = {}
+        for answer in answers:
+            per_path.setdefault(answer.path, []).append(answer)
         for path, rows in per_path.items():
-            times = sorted(latency for _, latency in rows)
-            bad = sum(1 for status, _ in rows if not 200 <= status < 300)
+            times = sorted(answer.seconds * 1000 for answer in rows)
+            bad = sum(1 for answer in rows if not 200 <= answer.status < 300)
             self.stdout.write(
                 f"  {path:<40} {len(rows):>6} req  p50 {percentile(times, 0.5):7.1f} ms  "
                 f"p95 {percentile(times, 0.95):7.1f} ms  non-2xx {bad}"
