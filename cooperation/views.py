@@ -152,7 +152,9 @@ class RecordListView(SingleTableMixin, FilterView):
         return self.render_to_response(context)
 
     def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
+        # The table is built only if the page's cached fragment misses (`cached_fragment`).
+        context = super(SingleTableMixin, self).get_context_data(**kwargs)
+        context["table"] = lazy(self.get_table, **self.get_table_kwargs())
         query = self.request.GET.copy()
         for key in ("page", "_export"):
             query.pop(key, None)

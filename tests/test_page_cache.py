@@ -92,7 +92,15 @@ def test_a_write_that_is_rolled_back_leaves_the_version(seed, page_cache):
 
 @pytest.mark.parametrize("signed_in_first", [True, False])
 @pytest.mark.parametrize(
-    "url", ["/", "/timeline/", "/partners/owner-organisation/", "/timeline/?kind=meeting"]
+    "url",
+    [
+        "/",
+        "/timeline/",
+        "/timeline/?kind=meeting",
+        "/partners/owner-organisation/",
+        "/meetings/",
+        "/meetings/?sort=-date&page=1",
+    ],
 )
 def test_an_internal_record_is_never_served_from_a_public_entry(
     client, page_cache, url, signed_in_first
