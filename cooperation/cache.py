@@ -6,7 +6,9 @@ organisations, or everything), the language, the full path and the data version.
 version is a number in the database that every committed write to the records moves on
 (`data_changed`, connected in `apps.py`), so the entry read after an edit is a new one, in
 every process, whichever cache they share; an internal record is never in an entry another
-audience can read. Entries otherwise expire after PAGE_CACHE_SECONDS; 0 turns the cache off.
+audience can read. A visitor who carries no state (not signed in, no session, no messages) is
+served the whole page from one entry (`anonymous_page_cache`), unless the page holds a form's
+CSRF token. Entries otherwise expire after PAGE_CACHE_SECONDS; 0 turns the cache off.
 
 The cache is Redis in production (CACHE_URL) and local memory otherwise. When the cache
 server is down `FailSafeRedisCache` answers as an empty cache, so pages are built afresh
@@ -19,14 +21,19 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django.apps import apps as django_apps
 from django.conf import settings
+from django.core.cache import cache
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import F
+from django.http import HttpResponse
+from django.http.response import HttpResponseBase
+from django.template.response import SimpleTemplateResponse
 from django.utils.functional import SimpleLazyObject
 from redis.exceptions import RedisError
 
@@ -36,6 +43,8 @@ logger = logging.getLogger(__name__)
 
 # Writes to these do not change what the pages show.
 NOT_DATA = {"report", "dataversion"}
+# A visitor carrying one of these has state of their own (signed in, messages waiting).
+_STATE_COOKIES = (settings.SESSION_COOKIE_NAME, "messages")
 
 
 def data_version() -> int:
@@ -153,3 +162,34 @@ def lazy(function: Callable[..., Any], /, **kwargs: Any) -> Any:
     """`function(**kwargs)`, computed only if a template uses it: a cached fragment that is
     served from the cache does not run the queries behind it."""
     return SimpleLazyObject(lambda: function(**kwargs))
+
+
+def anonymous_page_cache(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """Serve a whole page from the cache to visitors who carry no state: not signed in, no
+    session, no messages. A page that set a cookie or holds a CSRF token (a form) is not kept
+    whole: its fragments still are."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        stateless = not any(name in request.COOKIES for name in _STATE_COOKIES)
+        if not page_cache_seconds() or request.method != "GET" or not stateless:
+            return view(request, *args, **kwargs)
+        key = fragment_key(request, "page")
+        kept = cache.get(key)
+        if kept is not None:
+            content, content_type = kept
+            return HttpResponse(content, content_type=content_type)
+        response = view(request, *args, **kwargs)
+        if isinstance(response, SimpleTemplateResponse):
+            response.render()
+        keep = (
+            response.status_code == 200
+            and not response.streaming
+            and not response.cookies
+            and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
+        )
+        if keep:
+            cache.set(key, (response.content, response["Content-Type"]), page_cache_seconds())
+        return response
+
+    return wrapped

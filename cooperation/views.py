@@ -10,7 +10,7 @@ from django_tables2.export import TableExport
 
 from cooperation import charts, selectors, visibility
 from cooperation import search as search_module
-from cooperation.cache import lazy
+from cooperation.cache import anonymous_page_cache, lazy
 from cooperation.filtersets import (
     CommitmentFilterSet,
     ComplaintCountFilterSet,
@@ -53,6 +53,7 @@ def lane_entries(entries) -> list[charts.LaneEntry]:
     return marks
 
 
+@anonymous_page_cache
 def dashboard(request):
     """The front page: headline figures, the latest entries and three charts."""
     user = request.user
@@ -74,6 +75,7 @@ def dashboard(request):
     return render(request, "cooperation/dashboard.html", context)
 
 
+@anonymous_page_cache
 def timeline(request):
     """Every dated record on one filterable timeline, a page at a time."""
     form = TimelineFilterForm(request.GET or None, user=request.user)
@@ -185,11 +187,13 @@ LIST_PAGES = {
 def record_list_view(kind: str):
     """The list page of one kind of record, from `LIST_PAGES`."""
     selector, table_class, filterset_class, export_name = LIST_PAGES[kind]
-    return RecordListView.as_view(
-        selector=selector,
-        table_class=table_class,
-        filterset_class=filterset_class,
-        export_name=export_name,
+    return anonymous_page_cache(
+        RecordListView.as_view(
+            selector=selector,
+            table_class=table_class,
+            filterset_class=filterset_class,
+            export_name=export_name,
+        )
     )
 
 
@@ -225,6 +229,7 @@ complaintcount_detail = record_detail_view(selectors.complaintcount_get, Complai
 milestone_detail = record_detail_view(selectors.milestone_get, Milestone, "milestone")
 
 
+@anonymous_page_cache
 def partner_detail(request, slug):
     """A partner's profile, with its own timeline."""
     user = request.user

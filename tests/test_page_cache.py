@@ -33,7 +33,9 @@ def page_cache(settings):
     cache.clear()
 
 
-def test_a_second_visit_is_served_from_the_cache(client, seed, page_cache, django_assert_num_queries):
+def test_a_second_visit_is_served_from_the_cache(
+    client, seed, page_cache, django_assert_num_queries
+):
     url = reverse("cooperation:dashboard")
     first = client.get(url).content
     with django_assert_num_queries(1):  # the data version, nothing else
@@ -205,3 +207,23 @@ def test_an_unreachable_cache_server_is_no_error(client, seed, settings):
     cache.set("anything", 1)  # dropped, not raised
     assert client.get("/").status_code == 200
     FailSafeRedisCache._down_until = 0.0
+
+
+def test_a_visitor_without_state_gets_the_whole_page_from_the_cache(
+    client, seed, page_cache, django_assert_num_queries
+):
+    for url in ("/", "/timeline/", "/meetings/", "/complaints/?sort=-count"):
+        first = client.get(url).content
+        with django_assert_num_queries(1):  # the data version, nothing else
+            assert client.get(url).content == first
+
+
+def test_a_page_with_a_form_keeps_each_visitors_own_csrf_token(seed, page_cache):
+    from django.test import Client
+
+    url = reverse("cooperation:partner-detail", args=["ministry-of-interior"])
+    for visitor in (Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)):
+        html = visitor.get(url).content.decode()
+        token = html.split('name="csrfmiddlewaretoken" value="', 1)[1].split('"', 1)[0]
+        dossier = reverse("cooperation:report-dossier", args=["ministry-of-interior"])
+        assert visitor.post(dossier, {"csrfmiddlewaretoken": token}).status_code != 403
