@@ -8,7 +8,7 @@ from django_filters.views import FilterView
 from django_tables2 import RequestConfig, SingleTableMixin
 from django_tables2.export import TableExport
 
-from cooperation import charts, selectors, visibility
+from cooperation import charts, exports, selectors, visibility
 from cooperation import search as search_module
 from cooperation.cache import anonymous_page_cache, lazy
 from cooperation.filtersets import (
@@ -148,8 +148,8 @@ class RecordListView(SingleTableMixin, FilterView):
         export_format = request.GET.get("_export")
         if export_format in self.export_formats and not self.invalid:
             self.exporting = True
-            exporter = TableExport(export_format, self.get_table())
-            return exporter.response(filename=f"{self.export_name}.{export_format}")
+            filename = f"{self.export_name}.{export_format}"
+            return exports.export_response(export_format, self.get_table(), filename=filename)
         context = self.get_context_data(filter=self.filterset, object_list=self.object_list)
         return self.render_to_response(context)
 

@@ -15,7 +15,8 @@ pytestmark = pytest.mark.django_db
 
 
 def read_csv(response):
-    return list(csv.reader(io.StringIO(response.content.decode("utf-8"))))
+    body = b"".join(response.streaming_content)
+    return list(csv.reader(io.StringIO(body.decode("utf-8"))))
 
 
 def read_xlsx(response):

@@ -1,6 +1,7 @@
 """Small template helpers for the browsing pages."""
 
 from django import template
+from django.conf import settings
 from django.utils.safestring import mark_safe
 
 from cooperation.highlight import passage_anchor
@@ -37,3 +38,9 @@ def web_address(value) -> str:
     (a `javascript:` address would run in the reader's browser)."""
     text = str(value or "").strip()
     return text if text.lower().startswith(("http://", "https://")) else ""
+
+
+@register.simple_tag
+def export_xlsx_max_rows() -> int:
+    """How many rows an Excel export holds at most (the CSV has them all)."""
+    return settings.EXPORT_XLSX_MAX_ROWS
