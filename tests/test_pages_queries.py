@@ -34,7 +34,7 @@ BOUNDS = {
     "milestone": 5,
     "source": 10,
 }
-SIGNED_IN_EXTRA = 6  # session, user, their organisations and role, the session save (3)
+SIGNED_IN_EXTRA = 6  # session, user, their organisations and role, the minutely session save (3)
 
 
 def detail_urls():

@@ -136,7 +136,6 @@ def test_log_lines_cannot_be_forged_through_the_username(client, db, caplog):
 
 def test_session_expires_after_idle_timeout_and_cookies_are_http_only(client, alice):
     sign_in(client)
-    assert settings.SESSION_SAVE_EVERY_REQUEST
     assert client.session.get_expiry_age() == settings.SESSION_COOKIE_AGE <= 60 * 60
     cookie = client.cookies[settings.SESSION_COOKIE_NAME]
     assert cookie["httponly"]
@@ -229,3 +228,34 @@ def test_production_refuses_to_start_without_a_secret_key():
     )
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_use_pushes_the_idle_timeout_forward_with_one_write_a_minute(client, alice):
+    from django.contrib.sessions.models import Session
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from cooperation.sessions import REFRESHED
+
+    sign_in(client)
+    key = client.session.session_key
+
+    def expiry():
+        return Session.objects.get(session_key=key).expire_date
+
+    def session_writes(path):
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(path).status_code == 200
+        return [
+            q for q in queries if q["sql"].startswith("UPDATE") and "django_session" in q["sql"]
+        ]
+
+    signed_in_at = expiry()
+    assert len(session_writes("/")) == 1  # the first use after signing in is remembered
+    assert not session_writes("/")  # and the next, within the minute, writes nothing
+    session = client.session
+    session[REFRESHED] -= settings.SESSION_REFRESH_SECONDS  # as if a minute went by
+    session.save()
+    before = expiry()
+    assert len(session_writes("/timeline/")) == 1
+    assert expiry() > before >= signed_in_at
