@@ -185,6 +185,8 @@ def anonymous_page_cache(view: Callable[..., HttpResponseBase]) -> Callable[...,
         keep = (
             response.status_code == 200
             and not response.streaming
+            and response.get("Content-Type", "").startswith("text/html")
+            and not response.has_header("Content-Disposition")
             and not response.cookies
             and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
         )

@@ -227,3 +227,10 @@ def test_a_page_with_a_form_keeps_each_visitors_own_csrf_token(seed, page_cache)
         token = html.split('name="csrfmiddlewaretoken" value="', 1)[1].split('"', 1)[0]
         dossier = reverse("cooperation:report-dossier", args=["ministry-of-interior"])
         assert visitor.post(dossier, {"csrfmiddlewaretoken": token}).status_code != 403
+
+
+def test_downloads_are_never_kept_as_pages(client, seed, page_cache):
+    for _ in range(2):
+        response = client.get("/meetings/?_export=xlsx")
+        assert response.status_code == 200
+        assert "concord-meetings.xlsx" in response["Content-Disposition"]
