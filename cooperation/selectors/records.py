@@ -216,20 +216,38 @@ def partner_commitments(*, user: Viewer | None, partner: Partner) -> CommitmentQ
 
 
 def partner_sources(*, user: Viewer | None, partner: Partner, limit: int = 50) -> QuerySet[Source]:
-    """Visible sources cited by the partner, its people, or any record it took part in."""
+    """Visible sources cited by the partner, its people, or any record it took part in.
+
+    Each citation is checked against the partner's links by index (does this cited meeting
+    have the partner among its partners?), so the cost follows the sources' citations, not
+    the number of records the partner took part in."""
     types = ContentType.objects.get_for_models(
         Partner, Person, Meeting, Commitment, ComplaintCount, Milestone
     )
+    record = OuterRef("object_id")
+
+    def cited(model, queryset) -> Q:
+        return Q(content_type=types[model]) & Exists(queryset)
+
     related = (
         Q(content_type=types[Partner], object_id=partner.pk)
-        | Q(content_type=types[Person], object_id__in=partner.people.values("pk"))
-        | Q(content_type=types[Meeting], object_id__in=partner.meetings.values("pk"))
-        | Q(
-            content_type=types[Commitment],
-            object_id__in=Commitment.objects.involving(partner).values("pk"),
+        | cited(Person, Person.objects.filter(pk=record, partner=partner))
+        | cited(Meeting, Meeting.partners.through.objects.filter(meeting=record, partner=partner))
+        | cited(
+            Commitment,
+            Commitment.objects.filter(pk=record).filter(
+                Q(made_by=partner)
+                | Exists(
+                    Commitment.made_to.through.objects.filter(
+                        commitment=OuterRef("pk"), partner=partner
+                    )
+                )
+            ),
         )
-        | Q(content_type=types[ComplaintCount], object_id__in=partner.complaint_counts.values("pk"))
-        | Q(content_type=types[Milestone], object_id__in=partner.milestones.values("pk"))
+        | cited(ComplaintCount, ComplaintCount.objects.filter(pk=record, received_by=partner))
+        | cited(
+            Milestone, Milestone.partners.through.objects.filter(milestone=record, partner=partner)
+        )
     )
     citing = Citation.objects.filter(related, source=OuterRef("pk"))
     return (
@@ -243,24 +261,23 @@ def partner_sources(*, user: Viewer | None, partner: Partner, limit: int = 50) -
 def partner_topics(*, user: Viewer | None, partner: Partner, limit: int = 30) -> list[Topic]:
     """Topics of the visible meetings, commitments and milestones the partner took part in,
     most frequent first, each with `uses`: the partner's own topic links, read from its
-    records' side (so the cost follows the partner's records, not everyone's), counted here."""
+    records' side (so the cost follows the partner's records, not everyone's) and counted
+    per kind in the database."""
     meetings = Meeting.objects.visible_to(user).filter(partners=partner).values("pk")
     milestones = Milestone.objects.visible_to(user).filter(partners=partner).values("pk")
     commitments = partner_commitments(user=user, partner=partner).order_by().values("pk")
-    links = (
-        Meeting.topics.through.objects.filter(meeting__in=meetings)
-        .values_list("topic_id")
-        .union(
-            Milestone.topics.through.objects.filter(milestone__in=milestones).values_list(
-                "topic_id"
-            ),
-            Commitment.topics.through.objects.filter(commitment__in=commitments).values_list(
-                "topic_id"
-            ),
-            all=True,
-        )
+
+    def uses_of(through, **records):
+        return through.objects.filter(**records).values_list("topic_id").annotate(n=Count("*"))
+
+    counted = uses_of(Meeting.topics.through, meeting__in=meetings).union(
+        uses_of(Milestone.topics.through, milestone__in=milestones),
+        uses_of(Commitment.topics.through, commitment__in=commitments),
+        all=True,
     )
-    uses = Counter(topic_id for (topic_id,) in links)
+    uses: Counter[int] = Counter()
+    for topic_id, n in counted:
+        uses[topic_id] += n
     if not uses:
         return []
     topics = list(Topic.objects.visible_to(user).filter(pk__in=uses))
