@@ -1,7 +1,8 @@
 """Reports' summary functions on hand-made plain rows: no database, no records.
 
-`collect.py` reads the records; these tests feed `summary.py` the rows it would read and check
-what the report makes of them: figures, the timeline's order, chart inputs, partner sections.
+`collect.py` reads the listed rows and the database's tallies of the rest; these tests feed
+`summary.py` what it would read and check what the report makes of them: figures, the
+timeline's order, chart inputs, the lanes chart's marks, partner sections, listed sections.
 """
 
 import datetime
@@ -14,19 +15,24 @@ from cooperation.models import CommitmentStatus
 from cooperation.reports.periods import month_parse
 from cooperation.reports.summary import (
     IN,
+    LANE_MARKS,
+    LISTED_ROWS,
     MAYBE,
     UNDATED,
     Records,
+    Tallies,
     chart_data_build,
     commitment_status_on,
     count_format,
     data_hash,
     headline_count,
+    lane_marks_build,
     partner_sections_build,
     percent_format,
     placement_find,
     report_data_build,
     rows_chronological,
+    status_changes,
     timeline_build,
     updates_in_period,
 )
@@ -60,9 +66,11 @@ def milestone(id, title, date="2022-11-10", placement=IN, partners=("MOI",)):
     return {**meeting(id, title, date, placement, partners), "kind": "Law"}
 
 
-def update(commitment, status, date="2022-11-20", placement=IN, initial=False):
+def update(commitment, status, date="2022-11-20", placement=IN, initial=False, id=0):
     return {
+        "id": id,
         "commitment": commitment,
+        "made_by": "MOI",
         "date": date,
         "date_display": date,
         "placement": placement,
@@ -83,7 +91,7 @@ def commitment(
     made_by="MOI",
     made_by_id=1,
     made_to=(),
-    history=(),
+    made_to_ids=(),
 ):
     return {
         "id": id,
@@ -94,43 +102,86 @@ def commitment(
         "made_by": made_by,
         "made_by_id": made_by_id,
         "made_to": list(made_to),
+        "made_to_ids": list(made_to_ids),
         "status": str(CommitmentStatus(status).label),
         "status_code": status,
         "overdue": overdue,
-        "history": list(history),
+        "history": [],
         "sources": [],
     }
 
 
-def complaints(count, partner="MOI", partner_id=1, share="", approximate=False):
+def complaint_row(count, partner="MOI", start="2022-01-01"):
     return {
         "received_by": partner,
-        "received_by_id": partner_id,
-        "period_start": "2022-01-01",
-        "period_end": "2022-06-30",
+        "period_start": start,
         "period_display": "January – June 2022",
-        "count": count,
-        "count_display": count_format(count, approximate=approximate),
-        "approximate": approximate,
-        "share": share,
-        "share_approximate": False,
-        "verified_count": round(count * Decimal(share)) if share else None,
+        "count_display": count_format(count),
         "sources": [],
     }
 
 
-def data(**rows):
+def group(count, partner="MOI", partner_id=1, share=None, approximate=False, rows=1, **period):
+    """Complaint counts of one partner and period, added up as the database does."""
+    start = period.get("start", datetime.date(2022, 1, 1))
     return {
-        "subject": subject(rows.pop("whole_record", False)),
-        "meetings": [],
-        "milestones": [],
-        "commitments": [],
-        "updates": [],
-        "complaints": [],
-        "quotes": [],
-        "sources": [],
-        **rows,
+        "partner_id": partner_id,
+        "partner": partner,
+        "start": start,
+        "end": period.get("end", datetime.date(2022, 6, 30)),
+        "label": period.get("label", "January – June 2022"),
+        "rows": rows,
+        "count": count,
+        "verified": Decimal(share) * count if share else None,
+        "base": count if share else 0,
+        "with_share": rows if share else 0,
+        "approximate": approximate,
+        "share_approximate": False,
+        "first": partner_id,
+        "changed": "",
     }
+
+
+def tallies(**fields):
+    by_status = {code: 0 for code in CommitmentStatus.values}
+    by_status |= fields.pop("by_status", {})
+    commitments = {"placed": 0, "made": 0, "overdue": 0, "undated": 0, "changed": "", "by": 0}
+    commitments |= {"to": 0, "by_status": by_status} | fields.pop("commitments", {})
+    record = {"placed": 0, "counted": 0, "undated": 0, "changed": ""}
+    return Tallies(
+        meetings=record | fields.pop("meetings", {}),
+        milestones=record | fields.pop("milestones", {}),
+        commitments=commitments,
+        updates={"changes": 0, "fulfilled": 0, "history": 0, "changed": ""}
+        | fields.pop("updates", {}),
+        complaints=fields.pop("complaints", []),
+        lane_step=fields.pop("lane_step", "day"),
+        meeting_partners=fields.pop("meeting_partners", []),
+        milestone_partners=fields.pop("milestone_partners", []),
+        commitment_makers=fields.pop("commitment_makers", []),
+        quotes=fields.pop("quotes", {}),
+    )
+
+
+def link(partner, date, n=1, drawn=True, partner_id=1):
+    return {"partner_id": partner_id, "partner": partner, "date": date, "drawn": drawn, "n": n}
+
+
+def records(**fields):
+    return Records(
+        **{
+            "subject": subject() | {"period_start": "2022-11-01", "period_end": "2022-11-30"},
+            "meetings": [],
+            "milestones": [],
+            "commitments": [],
+            "updates": [],
+            "complaints": [],
+            "quotes": [],
+            "sources": [],
+            "tallies": tallies(),
+            **fields,
+        }
+    )
 
 
 def test_percent_and_count_formatting():
@@ -188,45 +239,31 @@ def test_rows_chronological_puts_dated_rows_first_and_undated_ones_by_title():
     assert [r["title"] for r in rows_chronological(rows)] == ["Earlier", "Later", "Alpha", "Zeta"]
 
 
-def test_updates_in_period_skip_the_initial_announcement_and_uncertain_dates():
-    rows = [
-        commitment(
-            1,
-            "Hotline",
-            history=[
-                update("Hotline", CommitmentStatus.ANNOUNCED, date="2022-11-02", initial=True),
-                update("Hotline", CommitmentStatus.FULFILLED, date="2022-11-25"),
-            ],
-        ),
-        commitment(
-            2,
-            "Shelter",
-            history=[
-                update("Shelter", CommitmentStatus.IN_PROGRESS, date="2022-11-10"),
-                update("Shelter", CommitmentStatus.STALLED, date="2022-01-01", placement=MAYBE),
-            ],
-        ),
+def test_status_changes_skip_the_initial_announcement_and_uncertain_dates():
+    updates = [
+        update("Hotline", CommitmentStatus.ANNOUNCED, date="2022-11-02", initial=True, id=1),
+        update("Hotline", CommitmentStatus.FULFILLED, date="2022-11-25", id=2),
+        update("Shelter", CommitmentStatus.IN_PROGRESS, date="2022-11-10", id=3),
+        update("Shelter", CommitmentStatus.STALLED, date="2022-01-01", placement=MAYBE, id=4),
     ]
-    listed = updates_in_period(commitments=rows, whole_record=False)
+    listed = updates_in_period(updates=updates, whole_record=False)
     assert [(u["commitment"], u["date"]) for u in listed] == [
         ("Shelter", "2022-11-10"),
         ("Hotline", "2022-11-25"),
     ]
-    assert updates_in_period(commitments=rows, whole_record=True) == []
+    assert updates_in_period(updates=updates, whole_record=True) == []
+    whole = status_changes(updates=updates, whole_record=True)
+    assert [u["id"] for u in whole] == [4, 3, 2]
 
 
 def test_headline_counts_open_overdue_and_fulfilled_in_a_period():
-    rows = data(
-        meetings=[meeting(1, "Summit"), meeting(2, "Perhaps", placement=MAYBE)],
-        commitments=[
-            commitment(1, "Hotline", CommitmentStatus.IN_PROGRESS, overdue=True),
-            commitment(2, "Shelter", CommitmentStatus.STALLED, placement=None),
-            commitment(3, "Training", CommitmentStatus.FULFILLED),
-            commitment(4, "Fund", CommitmentStatus.WITHDRAWN, made_by="EU", made_to=["MOI"]),
-        ],
-        updates=[update("Training", CommitmentStatus.FULFILLED)],
+    counted = tallies(
+        meetings={"placed": 2, "counted": 1},
+        commitments={"made": 3, "overdue": 1},
+        by_status={"in_progress": 1, "stalled": 1, "fulfilled": 1, "withdrawn": 1},
+        updates={"changes": 1, "fulfilled": 1},
     )
-    headline = headline_count(data=rows)
+    headline = headline_count(tallies=counted, whole_record=False, involved=["MOI", "EU", "MOI"])
     assert headline["meetings"] == 1
     assert headline["commitments_made"] == 3
     assert headline["commitments_open"] == 2
@@ -234,156 +271,163 @@ def test_headline_counts_open_overdue_and_fulfilled_in_a_period():
     assert headline["commitments_changed"] == 1
     assert headline["commitments_fulfilled"] == 1
     assert headline["partners"] == 2
+    assert "partners" not in headline_count(tallies=counted, whole_record=False, involved=None)
 
 
 def test_a_whole_record_counts_the_commitments_that_stand_fulfilled():
-    rows = data(
-        whole_record=True,
-        commitments=[
-            commitment(1, "Hotline", CommitmentStatus.FULFILLED),
-            commitment(2, "Training", CommitmentStatus.FULFILLED),
-            commitment(3, "Shelter", CommitmentStatus.ANNOUNCED),
-        ],
-    )
-    assert headline_count(data=rows)["commitments_fulfilled"] == 2
+    counted = tallies(by_status={"fulfilled": 2, "announced": 1}, updates={"fulfilled": 5})
+    headline = headline_count(tallies=counted, whole_record=True, involved=[])
+    assert headline["commitments_fulfilled"] == 2
+    assert headline["commitments_changed"] == 0
 
 
 def test_headline_adds_up_complaints_and_weighs_the_share_found_true():
-    rows = data(
+    counted = tallies(
         complaints=[
-            complaints(100, share="0.5"),
-            complaints(300, share="0.1", approximate=True),
-            complaints(50),
+            group(100, share="0.5"),
+            group(300, share="0.1", approximate=True, rows=2),
+            group(50),
         ]
     )
-    headline = headline_count(data=rows)
+    headline = headline_count(tallies=counted, whole_record=False, involved=[])
     assert headline["complaints_total"] == 450
     assert headline["complaints"] == "about 450"
-    assert headline["complaint_periods"] == 3
+    assert headline["complaint_periods"] == 4
     # (50 + 30) found true of the 400 whose share is known.
     assert headline["verified_share"] == "20%"
-    assert headline_count(data=data())["verified_share"] == ""
+    assert (
+        headline_count(tallies=tallies(), whole_record=False, involved=[])["verified_share"] == ""
+    )
 
 
 def test_timeline_orders_by_date_then_kind_and_puts_undated_events_last():
-    rows = data(
-        whole_record=True,
+    timeline = timeline_build(
         meetings=[
             meeting(1, "Summit", date="2022-11-10"),
             meeting(2, "Undated talk", date="", placement=UNDATED),
         ],
         commitments=[
-            commitment(
-                1,
-                "Hotline",
-                date="2022-11-10",
-                history=[
-                    update("Hotline", CommitmentStatus.ANNOUNCED, "2022-11-10", initial=True),
-                    update("Hotline", CommitmentStatus.FULFILLED, "2022-12-01"),
-                ],
-            ),
+            commitment(1, "Hotline", date="2022-11-10"),
             commitment(2, "Not made in it", placement=None),
         ],
+        changes=[update("Hotline", CommitmentStatus.FULFILLED, "2022-12-01")],
         milestones=[milestone(1, "Law adopted", date="2022-11-10")],
-        complaints=[complaints(12)],
+        complaints=[complaint_row(12)],
+        whole_record=True,
     )
-    timeline = timeline_build(data=rows)
-    assert [(e["date"], e["kind"], e["title"]) for e in timeline] == [
-        ("2022-01-01", "Complaint count", "12 complaints received"),
-        ("2022-11-10", "Meeting", "Summit"),
-        ("2022-11-10", "Commitment", "Hotline"),
-        ("2022-11-10", "Law", "Law adopted"),
-        ("2022-12-01", "Status: Fulfilled", "Hotline"),
-        ("", "Meeting", "Undated talk"),
+    assert [(e["date"], e["kind"], e["title"], e["partners"]) for e in timeline] == [
+        ("2022-01-01", "Complaint count", "12 complaints received", ["MOI"]),
+        ("2022-11-10", "Meeting", "Summit", ["MOI"]),
+        ("2022-11-10", "Commitment", "Hotline", ["MOI"]),
+        ("2022-11-10", "Law", "Law adopted", ["MOI"]),
+        ("2022-12-01", "Status: Fulfilled", "Hotline", ["MOI"]),
+        ("", "Meeting", "Undated talk", ["MOI"]),
     ]
 
 
 def test_chart_data_groups_meetings_per_partner_and_year_and_lists_every_status():
-    rows = data(
-        meetings=[
-            meeting(1, "A", date="2021-03-01", partners=["MOI", "IOM"]),
-            meeting(2, "B", date="2022-11-10", partners=["MOI"]),
-            meeting(3, "C", date="2022-11-20", partners=["MOI"]),
-            meeting(4, "Undated", date="", partners=["MOI"]),
+    counted = tallies(
+        meeting_partners=[
+            link("MOI", datetime.date(2021, 3, 1)),
+            link("IOM", datetime.date(2021, 3, 1), partner_id=2),
+            link("MOI", datetime.date(2022, 11, 10), n=2),
+            link("MOI", None, drawn=False),
         ],
-        commitments=[
-            commitment(1, "Hotline", CommitmentStatus.STALLED),
-            commitment(2, "Shelter", CommitmentStatus.STALLED),
+        by_status={"stalled": 2},
+        complaints=[
+            group(100, share="0.25"),
+            group(40, partner="EU", partner_id=2, share="0.5"),
+            group(7, start=datetime.date(2021, 1, 1), label="2021"),
         ],
-        complaints=[complaints(100, share="0.25")],
     )
-    chart_data = chart_data_build(data=rows)
+    chart_data = chart_data_build(tallies=counted)
     assert chart_data["meetings_per_partner_year"] == {
         "IOM": {2021: 1},
         "MOI": {2021: 1, 2022: 2},
     }
     by_status = {row["status"]: row["count"] for row in chart_data["commitments_by_status"]}
     assert by_status == {status: 0 for status in CommitmentStatus.values} | {"stalled": 2}
+    # One bar per period, in date order, adding up the partners' counts and those found true.
     assert chart_data["complaints"] == [
+        {"label": "2021", "start": "2021-01-01", "end": "2022-06-30", "count": 7, "verified": None},
         {
             "label": "January – June 2022",
             "start": "2022-01-01",
             "end": "2022-06-30",
-            "count": 100,
-            "verified": 25,
-            "partner": "MOI",
-        }
+            "count": 140,
+            "verified": 45,
+        },
     ]
 
 
-def facts(name):
-    return {"name": name, "short_name": "", "kind": "Ministry", "country": "KH", "parent": ""}
+def test_lanes_draw_each_entry_until_there_are_too_many_then_one_mark_per_step():
+    few = tallies(meeting_partners=[link("MOI", datetime.date(2022, 11, 3), n=2)])
+    lanes = lane_marks_build(tallies=few)
+    assert lanes["step"] == "" and lanes["entries"] == 2
+    assert lanes["marks"] == [["MOI", "meeting", "2022-11-03", "", 2]]
+
+    days = [datetime.date(2022, 1, 1) + datetime.timedelta(days=n) for n in range(365)]
+    busy = [link(f"P{n % 12}", day, partner_id=n % 12) for n, day in enumerate(days)]
+    lanes = lane_marks_build(tallies=tallies(meeting_partners=busy))
+    assert lanes["entries"] == 365
+    assert lanes["step"] == "month" and len(lanes["marks"]) <= LANE_MARKS
+    assert sum(mark[4] for mark in lanes["marks"]) == 365
+    # Ten partners keep a lane; the other two share one.
+    assert lanes["lanes"] == 11
+    assert (lanes["first"], lanes["last"]) == ("2022-01-01", "2022-12-31")
 
 
-def test_partner_sections_gather_what_each_partner_did_by_name():
-    records = Records(
-        subject=subject(),
-        meetings=[meeting(7, "Summit")],
-        milestones=[milestone(8, "Law adopted")],
-        commitments=[commitment(9, "Hotline", made_by_id=2, made_to=["MOI"])],
-        complaints=[complaints(40, partner_id=1)],
-        quotes=[],
-        sources=[],
-        partners={1: facts("ministry of interior"), 2: facts("European Union")},
-        meeting_partners={7: [1, 2]},
-        milestone_partners={8: [1]},
-        commitment_made_to={9: [1]},
+def facts(pk, name):
+    return {
+        "id": pk,
+        "name": name,
+        "short_name": "",
+        "kind": "Ministry",
+        "country": "KH",
+        "parent": "",
+    }
+
+
+def test_partner_sections_gather_each_partners_first_rows_and_counts():
+    item = {"partner_id": 2, "of_partner": 4, "title": "Summit", "date_display": "10 Nov 2022"}
+    listed = records(
+        partners=[facts(2, "European Union"), facts(1, "ministry of interior")],
+        partner_items={
+            "meetings": [item],
+            "commitments_received": [
+                {"partner_id": 1, "of_partner": 1, "title": "Hotline", "status": "Announced"}
+            ],
+        },
+        tallies=tallies(complaints=[group(40, partner_id=1)], quotes={1: 3}),
     )
     quotes = [{"partner_id": 1, "passage": "We will act."}, {"partner_id": 3, "passage": "No."}]
-    sections = partner_sections_build(records=records, quotes=quotes)
-    assert [(s["id"], s["name"]) for s in sections] == [
-        (2, "European Union"),
-        (1, "ministry of interior"),
-    ]
-    eu, moi = sections
-    assert [m["title"] for m in eu["meetings"]] == ["Summit"]
-    assert [c["title"] for c in eu["commitments_made"]] == ["Hotline"]
+    eu, moi = partner_sections_build(records=listed, quotes=quotes)
+    assert (eu["id"], eu["name"], moi["id"]) == (2, "European Union", 1)
+    assert eu["meetings"] == [{"title": "Summit", "date_display": "10 Nov 2022"}]
+    assert eu["counted"]["meetings"] == 4
     assert eu["milestones"] == eu["complaints"] == eu["quotes"] == []
     assert [c["title"] for c in moi["commitments_received"]] == ["Hotline"]
     assert moi["complaints"] == [{"period": "January – June 2022", "count": "40"}]
     assert moi["quotes"] == [quotes[0]]
+    assert moi["counted"]["quotes"] == 3
 
 
 def test_report_data_build_orders_rows_and_hashes_the_same_whatever_the_key_order():
-    records = Records(
-        subject={**subject(), "audience": "public"},
-        meetings=[meeting(1, "Later", date="2022-11-20"), meeting(2, "Earlier")],
-        milestones=[],
-        commitments=[],
-        complaints=[],
-        quotes=[
-            {"person": "Sok", "record": "b", "passage": "2", "partner_id": 1},
-            {"person": "Chan", "record": "a", "passage": "1", "partner_id": 1},
-        ],
-        sources=[],
-        partners={1: facts("MOI")},
-        meeting_partners={1: [1], 2: [1]},
-        undated={"meetings": 3},
+    built = report_data_build(
+        records=records(
+            meetings=[meeting(1, "Later", date="2022-11-20"), meeting(2, "Earlier")],
+            quotes=[
+                {"person": "Sok", "record": "b", "passage": "2", "partner_id": 1},
+                {"person": "Chan", "record": "a", "passage": "1", "partner_id": 1},
+            ],
+            partners=[facts(1, "MOI")],
+            tallies=tallies(meetings={"placed": 30, "undated": 3}, quotes={1: 2}),
+        )
     )
-    built = report_data_build(records=records)
     assert [m["title"] for m in built["meetings"]] == ["Earlier", "Later"]
     assert [q["person"] for q in built["quotes"]] == ["Chan", "Sok"]
-    assert built["undated"] == {"meetings": 3}
+    assert built["undated"] == {"meetings": 3, "commitments": 0, "milestones": 0}
+    assert built["counted"]["meetings"] == built["counted"]["timeline"] == 30
     assert [s["name"] for s in built["partners"]] == ["MOI"]
     assert "profile" not in built
     reordered = dict(reversed(list(built.items())))
@@ -391,17 +435,31 @@ def test_report_data_build_orders_rows_and_hashes_the_same_whatever_the_key_orde
     assert data_hash({**built, "quotes": []}) != data_hash(built)
 
 
-def test_a_partner_report_carries_its_profile_instead_of_partner_sections():
-    records = Records(
-        subject=subject(whole_record=True),
-        meetings=[],
-        milestones=[],
-        commitments=[],
-        complaints=[],
-        quotes=[],
-        sources=[],
-        profile={"name": "MOI"},
+def test_report_data_build_lists_the_first_rows_of_each_section():
+    rows = [commitment(n, f"Pledge {n:02}", date=f"2022-11-{n:02}") for n in range(1, 30)]
+    rows[-1]["overdue"] = True
+    built = report_data_build(
+        records=records(
+            commitments=rows, tallies=tallies(commitments={"made": 29, "placed": 29, "overdue": 1})
+        )
     )
-    built = report_data_build(records=records)
-    assert built["profile"] == {"name": "MOI"}
+    assert [c["title"] for c in built["commitments_new"]][:2] == ["Pledge 01", "Pledge 02"]
+    assert len(built["commitments_new"]) == len(built["timeline"]) == LISTED_ROWS
+    assert [c["title"] for c in built["commitments_overdue"]] == ["Pledge 29"]
+    assert built["counted"]["commitments_new"] == 29
+
+
+def test_a_partner_report_carries_its_profile_instead_of_partner_sections():
+    built = report_data_build(
+        records=records(
+            subject=subject(whole_record=True)
+            | {"period_start": "2020-01-01", "period_end": "2022-11-30"},
+            commitments=[commitment(1, "By", made_by_id=7), commitment(2, "To", made_to_ids=[7])],
+            profile={"id": 7, "name": "MOI"},
+        )
+    )
+    assert built["profile"] == {"id": 7, "name": "MOI"}
+    assert [c["title"] for c in built["commitments_by"]] == ["By"]
+    assert [c["title"] for c in built["commitments_to"]] == ["To"]
     assert "partners" not in built and "undated" not in built
+    assert "partners" not in built["headline"]

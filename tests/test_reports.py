@@ -246,8 +246,10 @@ def test_commitment_overdue_at_period_end_is_judged_by_its_status_then():
     november = collect()
     december = collect(period=month_parse("2022-12"))
 
-    assert [c["title"] for c in november["commitments"] if c["overdue"]] == ["Open a shelter"]
-    assert [c["title"] for c in december["commitments"] if c["overdue"]] == []
+    assert [c["title"] for c in november["commitments_overdue"]] == ["Open a shelter"]
+    assert november["headline"]["commitments_overdue"] == 1
+    assert december["commitments_overdue"] == []
+    assert december["headline"]["commitments_overdue"] == 0
     assert december["headline"]["commitments_fulfilled"] == 1
 
 

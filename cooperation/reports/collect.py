@@ -7,6 +7,12 @@ public record's link to an internal one (an internal partner of a public meeting
 participant, a citation of an internal source, a commitment update resting on one). Everything
 here is read in one language (the caller chooses it) because the displayed dates are part of
 the data. `summary.py` turns the rows into the report's data.
+
+A national month holds thousands of records, a busy partner's record a hundred thousand. So
+the database counts, sums and groups every record of the subject for the headline figures,
+the charts and the partner sections (`Tallies`), and only the rows a report lists, the first
+`LISTED_ROWS` of each section in the report's order, are read whole, with their links and
+citations. The number of queries does not grow with the data.
 """
 
 from __future__ import annotations
@@ -18,17 +24,42 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Model, Prefetch, Q, QuerySet
+from django.db import connection
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    DateField,
+    DecimalField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Max,
+    Min,
+    Model,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import Coalesce, Collate, RowNumber, TruncMonth, TruncYear
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from cooperation import visibility
+from cooperation.dates import format_period, format_uncertain_date
 from cooperation.models import (
     Citation,
     Commitment,
     CommitmentStatus,
     CommitmentUpdate,
     ComplaintCount,
+    DatePrecision,
     Meeting,
     Milestone,
     Partner,
@@ -37,10 +68,16 @@ from cooperation.models import (
     UncertainDate,
     commitment_is_overdue,
 )
-from cooperation.reports.periods import Period
+from cooperation.reports.periods import Period, month_end
 from cooperation.reports.summary import (
+    DRAWN_PRECISIONS,
+    LANE_MARKS,
+    LISTED_PARTNERS,
+    LISTED_PER_PARTNER,
+    LISTED_ROWS,
     Records,
     Row,
+    Tallies,
     commitment_status_on,
     count_format,
     day_iso,
@@ -98,8 +135,44 @@ def whole_record_start(
     return min([*(day for day in known if day), as_of])
 
 
+def text_order(field: str) -> Any:
+    """Order text by code point, as Python sorts it, so that the rows the database picks are
+    the ones `summary` would put first."""
+    if connection.vendor == "postgresql":
+        return Collate(field, "C")
+    return F(field)  # SQLite compares text byte by byte already
+
+
+def _count(condition: Q | None = None) -> Count:
+    """Count rows, those matching `condition` when there is one (an empty Q matches all)."""
+    return Count("pk", filter=condition) if condition else Count("pk")
+
+
+def _truncated(field: str, step: str) -> Any:
+    """A date, or the first day of its month or year."""
+    if step == "month":
+        return TruncMonth(field, output_field=DateField())
+    if step == "year":
+        return TruncYear(field, output_field=DateField())
+    return F(field)
+
+
+def _stamp(value: datetime.datetime | None) -> str:
+    return value.isoformat() if value else ""
+
+
+def _partner_name(row: Row, prefix: str) -> str:
+    """A partner's display name (`Partner.display_name`) from a values() row."""
+    return row[f"{prefix}short_name"] or row[f"{prefix}name"]
+
+
+def _shown(record: Model, relation: str) -> Any:
+    """The related record, when `visibility.with_shown` marked it as one the audience may see."""
+    return getattr(record, relation) if getattr(record, f"{relation}_shown", False) else None
+
+
 class Collector:
-    """Reads a subject's records once and turns them into plain rows."""
+    """Reads a subject's figures and the rows it lists, and turns them into plain rows."""
 
     def __init__(self, subject: Subject, today: datetime.date | None = None):
         self.subject = subject
@@ -114,7 +187,7 @@ class Collector:
         self.updates_cited: list[CommitmentUpdate] = []
         self.record_labels: dict[RecordKey, str] = {}
 
-    # Which records, and where they sit in the period.
+    # Where a record sits in the period: `summary.placement_find`, as database conditions.
 
     def placement(self, record: UncertainDate) -> str | None:
         """Where the record's date sits in the subject's period (`summary.placement_find`)."""
@@ -125,77 +198,148 @@ class Collector:
             whole_record=self.subject.whole_record,
         )
 
-    def _dated(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+    def _precision_q(self, prefix: str) -> tuple[Q, Q, Q]:
+        exact = Q(**{f"{prefix}date_precision__in": [DatePrecision.DAY, DatePrecision.APPROXIMATE]})
+        month = Q(**{f"{prefix}date_precision": DatePrecision.MONTH})
+        year = Q(**{f"{prefix}date_precision": DatePrecision.YEAR})
+        return exact, month, year
+
+    def _in_q(self, prefix: str = "") -> Q:
+        """Surely in the period: every day the date may stand for is in it (a whole record:
+        every dated record)."""
         if self.subject.whole_record:
-            return queryset
-        earliest = self.period.start - datetime.timedelta(days=PREFILTER_DAYS)
-        return queryset.filter(date__gte=earliest, date__lte=self.period.end)
+            return Q(**{f"{prefix}date__isnull": False})
+        start, end = self.period.start, self.period.end
+        # The last first-day of a month, or of a year, whose month or year ends by `end`.
+        last_month = end if end == month_end(end) else end.replace(day=1) - datetime.timedelta(1)
+        last_year = end if (end.month, end.day) == (12, 31) else datetime.date(end.year - 1, 12, 31)
+        exact, month, year = self._precision_q(prefix)
+        date = f"{prefix}date"
+        return Q(**{f"{date}__gte": start, f"{date}__lte": end}) & (
+            exact
+            | (month & Q(**{f"{date}__lte": last_month}))
+            | (year & Q(**{f"{date}__lte": last_year}))
+        )
+
+    def _placed_q(self, prefix: str = "") -> Q:
+        """In the period or perhaps in it (`IN` or `MAYBE`); a whole record places every record."""
+        if self.subject.whole_record:
+            return Q()
+        start, end = self.period.start, self.period.end
+        exact, month, year = self._precision_q(prefix)
+        date = f"{prefix}date"
+        return Q(**{f"{date}__lte": end}) & (
+            (exact & Q(**{f"{date}__gte": start}))
+            | (month & Q(**{f"{date}__gte": start.replace(day=1)}))
+            | (year & Q(**{f"{date}__gte": datetime.date(start.year, 1, 1)}))
+        )
+
+    def _counted_q(self, prefix: str = "") -> Q:
+        """What the figures count: not `MAYBE` (a whole record counts its undated records)."""
+        return Q() if self.subject.whole_record else self._in_q(prefix)
+
+    def _chronological(self, prefix: str = "", title: str = "title") -> list[Any]:
+        """`summary.rows_chronological`'s order: dated first by date, then by title."""
+        return [F(f"{prefix}date").asc(nulls_last=True), text_order(f"{prefix}{title}"), "pk"]
+
+    # Which records: querysets of the subject's records, none of them read whole.
 
     def _visible_partners(self) -> QuerySet[Partner]:
         return visibility.restrict(Partner.objects.all(), self.viewer)
+
+    def _source_shown(self, prefix: str = "") -> Q:
+        return visibility.visible_q(self.viewer, Source, prefix)
+
+    def _partner_shown(self, prefix: str) -> Q:
+        return visibility.visible_q(self.viewer, Partner, prefix)
 
     def _of_subject(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         queryset = visibility.restrict(queryset, self.viewer)
         if self.subject.partner:
             queryset = queryset.filter(partners=self.subject.partner)
-        return queryset
+        return queryset.order_by()
 
-    def meetings(self) -> list[Meeting]:
-        """The subject's meetings placed in its period, with their visible partners and participants."""
-        queryset = self._dated(self._of_subject(Meeting.objects.all())).prefetch_related(
-            Prefetch("partners", queryset=self._visible_partners()),
-            Prefetch(
-                "participants",
-                queryset=visibility.restrict(Person.objects.select_related("partner"), self.viewer),
-            ),
-            "topics",
-        )
-        return [m for m in queryset if self.placement(m)]
+    def _meetings(self) -> QuerySet[Meeting]:
+        """The subject's meetings placed in its period."""
+        return self._of_subject(Meeting.objects.all()).filter(self._placed_q())
 
-    def milestones(self) -> list[Milestone]:
-        """The subject's milestones placed in its period, with their visible partners."""
-        queryset = self._dated(self._of_subject(Milestone.objects.all())).prefetch_related(
-            Prefetch("partners", queryset=self._visible_partners())
-        )
-        return [m for m in queryset if self.placement(m)]
+    def _milestones(self) -> QuerySet[Milestone]:
+        """The subject's milestones placed in its period."""
+        return self._of_subject(Milestone.objects.all()).filter(self._placed_q())
 
-    def commitments(self) -> list[Commitment]:
-        """Commitments made in the period, changed in it, or overdue at its end."""
+    def _commitments(self, *, involving: bool = True) -> QuerySet[Commitment]:
+        """Commitments made in the period (or the year before it), changed in it, or past
+        their target date at its end: whether they were still unfulfilled then depends on
+        their history (`_status_on`). A partner's are those it made or received; without
+        `involving`, a caller that narrows them to one side spares the database that union."""
         partner = self.subject.partner
+        involved = partner and involving
         queryset = visibility.restrict(
-            Commitment.objects.involving(partner) if partner else Commitment.objects.all(),
+            Commitment.objects.involving(partner) if involved else Commitment.objects.all(),
             self.viewer,
-        )
+        ).filter(self._partner_shown("made_by__"))
         if not self.subject.whole_record:
             period = self.period
             earliest = period.start - datetime.timedelta(days=PREFILTER_DAYS)
-            # Past its target date at the period's end: whether it was still unfulfilled then
-            # depends on its history, which `commitment_data` reads.
+            changed = CommitmentUpdate.objects.filter(
+                date__gte=period.start, date__lte=period.end
+            ).values("commitment_id")
             queryset = queryset.filter(
                 Q(date__gte=earliest, date__lte=period.end)
-                | Q(updates__date__gte=period.start, updates__date__lte=period.end)
+                | Q(pk__in=changed)
                 | (
                     Q(target_date__lt=self.judged_on)
                     & (Q(date__lte=period.end) | Q(date__isnull=True))
                 )
             )
-        updates = CommitmentUpdate.objects.select_related("source").filter(
-            visibility.visible_q(self.viewer, Source, "source__")
-        )
-        queryset = (
-            queryset.distinct()
-            .select_related("made_by", "made_by_person__partner", "meeting")
-            .prefetch_related(
-                Prefetch("made_to", queryset=self._visible_partners()),
-                Prefetch("updates", queryset=updates),
-            )
-        )
-        return [c for c in queryset if visibility.is_visible(self.viewer, c.made_by)]
+        return queryset.order_by()
 
-    def complaint_counts(self, meeting_ids: set[int]) -> list[ComplaintCount]:
-        """Complaint counts covering the period or reported at one of its meetings, by period."""
-        queryset = visibility.restrict(ComplaintCount.objects.all(), self.viewer).select_related(
-            "received_by", "meeting"
+    def _status_on(self, commitment: str = "pk", status: str = "status") -> Any:
+        """A commitment's status when judged, as `commitment_data` works it out from its
+        visible history (`summary.commitment_status_on`); a whole record takes it as it is."""
+        if self.subject.whole_record:
+            return F(status)
+        history = CommitmentUpdate.objects.filter(commitment=OuterRef(commitment)).filter(
+            self._source_shown("source__")
+        )
+        latest = history.filter(date__lte=self.judged_on).order_by("-date", "-recorded_at", "-pk")
+        return Case(
+            When(
+                Exists(history),
+                then=Coalesce(
+                    Subquery(latest.values("status")[:1]), Value(CommitmentStatus.ANNOUNCED)
+                ),
+            ),
+            default=F(status),
+            output_field=CharField(),
+        )
+
+    def _updates(self) -> QuerySet[CommitmentUpdate]:
+        """The visible status updates of the subject's commitments, each knowing the first
+        update of its commitment (`first_pk`): announcing a commitment is not a change."""
+        first = (
+            CommitmentUpdate.objects.filter(commitment=OuterRef("commitment"))
+            .filter(self._source_shown("source__"))
+            .order_by(F("date").asc(nulls_first=True), "recorded_at", "pk")
+            .values("pk")[:1]
+        )
+        return (
+            CommitmentUpdate.objects.filter(commitment__in=self._commitments().values("pk"))
+            .filter(self._source_shown("source__"))
+            .annotate(first_pk=Subquery(first))
+            .order_by()
+        )
+
+    def _changes_q(self) -> Q:
+        """Status changes the report lists: not the announcement that opens a history, and,
+        in a period, surely in it."""
+        not_initial = ~Q(status=CommitmentStatus.ANNOUNCED, pk=F("first_pk"))
+        return not_initial if self.subject.whole_record else not_initial & self._in_q()
+
+    def _complaint_counts(self) -> QuerySet[ComplaintCount]:
+        """Complaint counts covering the period or reported at one of its meetings."""
+        queryset = visibility.restrict(ComplaintCount.objects.all(), self.viewer).filter(
+            self._partner_shown("received_by__")
         )
         if self.subject.partner:
             queryset = queryset.filter(received_by=self.subject.partner)
@@ -204,21 +348,443 @@ class Collector:
             # A count belongs to the period it covers, and to the period it was reported in.
             queryset = queryset.filter(
                 Q(period_start__lte=period.end, period_end__gte=period.start)
-                | Q(meeting__in=meeting_ids)
+                | Q(meeting__in=self._meetings().values("pk"))
             )
-        counts = [c for c in queryset if visibility.is_visible(self.viewer, c.received_by)]
-        return sorted(counts, key=lambda c: (c.period_start, c.period_end, c.pk))
+        return queryset.order_by()
 
-    def undated_counts(self) -> dict[str, int]:
-        """How many records of the subject have no known date (period reports cannot place them)."""
-        models: tuple[tuple[str, type[Meeting | Commitment | Milestone]], ...] = (
-            ("meetings", Meeting),
-            ("commitments", Commitment),
-            ("milestones", Milestone),
+    def _people(self) -> QuerySet[Person]:
+        assert self.subject.partner is not None
+        return visibility.restrict(self.subject.partner.people.all(), self.viewer)
+
+    def _cited_q(self) -> Q:
+        """Citations of the subject's records, whichever the report lists."""
+        kinds: list[tuple[type[Model], QuerySet[Any]]] = [
+            (Meeting, self._meetings()),
+            (Milestone, self._milestones()),
+            (Commitment, self._commitments()),
+            (ComplaintCount, self._complaint_counts()),
+        ]
+        if self.subject.partner:
+            partner = Partner.objects.filter(pk=self.subject.partner.pk)
+            kinds += [(Person, self._people()), (Partner, partner)]
+        types = ContentType.objects.get_for_models(*(model for model, _records in kinds))
+        condition = Q()
+        for model, records in kinds:
+            cited = Exists(records.filter(pk=OuterRef("object_id")))
+            condition |= Q(Q(content_type=types[model]), cited)
+        return condition
+
+    # Figures: counts, sums and groups, whatever the number of records.
+
+    def tallies(self) -> Tallies:
+        """Everything the figures, the charts and the partner sections count."""
+        meetings = self._record_tally(Meeting)
+        milestones = self._record_tally(Milestone)
+        commitments = self._commitment_tally()
+        updates = self._updates().aggregate(
+            changes=_count(self._changes_q()),
+            fulfilled=_count(self._changes_q() & Q(status=CommitmentStatus.FULFILLED)),
+            history=_count(),
+            changed=Max("recorded_at"),
         )
+        step = self._lane_step(meetings, milestones, commitments)
+        return Tallies(
+            meetings=meetings,
+            milestones=milestones,
+            commitments=commitments,
+            updates={**updates, "changed": _stamp(updates["changed"])},
+            complaints=self._complaint_groups(),
+            lane_step=step,
+            meeting_partners=self._partner_days(Meeting, step),
+            milestone_partners=self._partner_days(Milestone, step),
+            commitment_makers=self._maker_days(step),
+            quotes=self._quote_counts(),
+        )
+
+    def _record_tally(self, model: type[Meeting | Milestone]) -> Row:
+        """How many of the subject's meetings (or milestones) are placed in its period, how
+        many the figures count, how many have no date (read across every visible record of
+        the kind: no period can place them), and when the latest one changed."""
+        placed = self._placed_q()
+        base = visibility.restrict(model.objects.all(), self.viewer).order_by()
+        if self.subject.partner:
+            base = base.filter(partners=self.subject.partner)
+        tally = base.aggregate(
+            placed=_count(placed),
+            counted=_count(placed & self._counted_q()),
+            undated=_count(Q(date__isnull=True)),
+            changed=Max("updated_at", filter=placed) if placed else Max("updated_at"),
+        )
+        return {**tally, "changed": _stamp(tally["changed"])}
+
+    def _commitment_tally(self) -> Row:
+        """The subject's commitments by their status when judged, with how many of each
+        were placed and made in the period, were past their target date, and (a partner's)
+        were made by and to the partner."""
+        sums = {
+            "placed": _count(self._placed_q()),
+            "made": _count(self._in_q()),
+            "late": _count(Q(target_date__lt=self.judged_on)),
+        }
+        partner = self.subject.partner
+        if partner:
+            received = Commitment.made_to.through.objects.filter(partner=partner)
+            sums["by"] = _count(Q(made_by=partner))
+            sums["to"] = _count(Q(pk__in=received.values("commitment_id")))
+        groups = (
+            self._commitments()
+            .annotate(status_code=self._status_on())
+            .values("status_code")
+            .annotate(n=_count(), changed=Max("updated_at"), **sums)
+        )
+        tally: Row = {key: 0 for key in sums if key != "late"}
+        tally["by_status"] = {code: 0 for code in CommitmentStatus.values}
+        tally["overdue"] = 0
+        changed: list[datetime.datetime] = []
+        for group in groups:
+            tally["by_status"][group["status_code"]] = group["n"]
+            for key in sums:
+                if key != "late":
+                    tally[key] += group[key]
+            if group["status_code"] != CommitmentStatus.FULFILLED:
+                tally["overdue"] += group["late"]
+            changed.append(group["changed"])
+        tally["changed"] = _stamp(max(changed, default=None))
+        tally["undated"] = 0
+        if not partner:
+            tally["undated"] = visibility.restrict(
+                Commitment.objects.filter(date__isnull=True), self.viewer
+            ).count()
+        return tally
+
+    def _complaint_groups(self) -> list[Row]:
+        """The subject's complaint counts added up by partner and period."""
+        with_share = Q(verified_share__isnull=False)
+        verified = ExpressionWrapper(
+            F("count") * F("verified_share"),
+            output_field=DecimalField(max_digits=20, decimal_places=3),
+        )
+        groups = (
+            self._complaint_counts()
+            .values(
+                "received_by_id",
+                "received_by__name",
+                "received_by__short_name",
+                "period_start",
+                "period_end",
+                "period_inferred",
+            )
+            .annotate(
+                rows=_count(),
+                total=Sum("count"),
+                verified=Sum(verified, filter=with_share),
+                base=Sum("count", filter=with_share),
+                with_share=_count(with_share),
+                approximate=_count(Q(approximate=True)),
+                share_approximate=_count(with_share & Q(verified_share_approximate=True)),
+                first=Min("pk"),
+                changed=Max("updated_at"),
+            )
+        )
+        labels: dict[tuple[datetime.date, datetime.date, str], str] = {}
+
+        def label(group: Row) -> str:
+            key = (group["period_start"], group["period_end"], group["period_inferred"])
+            if key not in labels:
+                labels[key] = format_period(*key)
+            return labels[key]
+
+        return [
+            {
+                "partner_id": group["received_by_id"],
+                "partner": _partner_name(group, "received_by__"),
+                "start": group["period_start"],
+                "end": group["period_end"],
+                "label": label(group),
+                "rows": group["rows"],
+                "count": group["total"],
+                "verified": group["verified"],
+                "base": group["base"] or 0,
+                "with_share": group["with_share"],
+                "approximate": group["approximate"] > 0,
+                "share_approximate": group["share_approximate"] > 0,
+                "first": group["first"],
+                "changed": _stamp(group["changed"]),
+            }
+            for group in groups
+        ]
+
+    def _drawn_q(self, prefix: str = "") -> Q:
+        """Entries the lanes chart draws: surely in the period, dated precisely enough."""
+        precise = Q(**{f"{prefix}date_precision__in": DRAWN_PRECISIONS})
+        return self._in_q(prefix) & precise
+
+    def _lane_step(self, meetings: Row, milestones: Row, commitments: Row) -> str:
+        """How finely the database dates the lanes chart's entries: by day when they may
+        be few enough to draw one by one, or over a long span by month or year (the chart
+        groups them that coarsely anyway), so that the rows stay few."""
+        records = meetings["placed"] + milestones["placed"] + commitments["made"]
+        span = (self.period.end - self.period.start).days
+        if records <= LANE_MARKS or span <= 120:
+            return "day"
+        return "month" if span <= 3 * 366 else "year"
+
+    def _partner_days(self, model: type[Meeting | Milestone], step: str) -> list[Row]:
+        """How many placed meetings (or milestones) each visible partner took part in, by
+        date (or the first day of its `step`), and whether the lanes chart draws them."""
+        records = self._meetings() if model is Meeting else self._milestones()
+        name = model._meta.model_name
+        drawn = Case(When(self._drawn_q(f"{name}__"), then=Value(True)), default=Value(False))
+        links = (
+            model.partners.through.objects.filter(**{f"{name}__in": records.values("pk")})
+            .filter(self._partner_shown("partner__"))
+            .values(
+                "partner_id",
+                "partner__name",
+                "partner__short_name",
+                day=_truncated(f"{name}__date", step),
+                drawn=drawn,
+            )
+            .annotate(n=_count())
+            .order_by()
+        )
+        return [
+            {
+                "partner_id": link["partner_id"],
+                "partner": _partner_name(link, "partner__"),
+                "date": link["day"],
+                "drawn": link["drawn"],
+                "n": link["n"],
+            }
+            for link in links
+        ]
+
+    def _maker_days(self, step: str) -> list[Row]:
+        """How many commitments each partner made that the lanes chart draws, by date (or
+        the first day of its `step`)."""
+        makers = (
+            self._commitments()
+            .filter(self._drawn_q())
+            .annotate(day=_truncated("date", step))
+            .values("made_by_id", "made_by__name", "made_by__short_name", "day")
+            .annotate(n=_count())
+        )
+        return [
+            {
+                "partner_id": maker["made_by_id"],
+                "partner": _partner_name(maker, "made_by__"),
+                "date": maker["day"],
+                "drawn": True,
+                "n": maker["n"],
+            }
+            for maker in makers
+        ]
+
+    def _quote_counts(self) -> dict[int, int]:
+        """How many quotes the subject's records hold, by the partner of who said them."""
+        quotes = (
+            Citation.objects.filter(self._cited_q(), quoted_person__isnull=False)
+            .filter(self._source_shown("source__"))
+            .filter(visibility.visible_q(self.viewer, Person, "quoted_person__"))
+            .values("quoted_person__partner_id")
+            .annotate(n=_count())
+            .order_by()
+        )
+        return {row["quoted_person__partner_id"]: row["n"] for row in quotes}
+
+    # The rows a report lists, read whole: the first LISTED_ROWS of each section.
+
+    def meetings(self) -> list[Meeting]:
+        """The first meetings placed in the period, with their visible partners and participants."""
+        people = visibility.restrict(Person.objects.select_related("partner"), self.viewer)
+        queryset = (
+            self._meetings()
+            .prefetch_related(
+                Prefetch("partners", queryset=self._visible_partners()),
+                Prefetch("participants", queryset=people),
+                "topics",
+            )
+            .order_by(*self._chronological())
+        )
+        return list(queryset[:LISTED_ROWS])
+
+    def milestones(self) -> list[Milestone]:
+        """The first milestones placed in the period, with their visible partners."""
+        queryset = (
+            self._milestones()
+            .prefetch_related(Prefetch("partners", queryset=self._visible_partners()))
+            .order_by(*self._chronological())
+        )
+        return list(queryset[:LISTED_ROWS])
+
+    def commitments(self) -> list[Commitment]:
+        """The first commitments of each section that lists them: placed in the period (the
+        timeline), and made in it and overdue at its end, or made by and to the partner."""
+        commitments = self._commitments()
+        sections = [commitments.filter(self._placed_q())]
+        partner = self.subject.partner
+        if partner:
+            one_side = self._commitments(involving=False)
+            sections += [one_side.filter(made_by=partner), one_side.filter(made_to=partner)]
+        else:
+            overdue = (
+                commitments.annotate(status_code=self._status_on())
+                .filter(target_date__lt=self.judged_on)
+                .exclude(status_code=CommitmentStatus.FULFILLED)
+            )
+            sections += [commitments.filter(self._in_q()), overdue]
+        listed = Q()
+        for section in sections:
+            first = section.order_by(*self._chronological()).values("pk")[:LISTED_ROWS]
+            listed |= Q(pk__in=first)
+        updates = CommitmentUpdate.objects.select_related("source").filter(
+            self._source_shown("source__")
+        )
+        queryset = (
+            visibility.with_shown(
+                Commitment.objects.filter(listed), self.viewer, "meeting", "made_by_person"
+            )
+            .select_related("made_by", "made_by_person__partner", "meeting")
+            .prefetch_related(
+                Prefetch("made_to", queryset=self._visible_partners()),
+                Prefetch("updates", queryset=updates),
+            )
+        )
+        return list(queryset)
+
+    def status_updates(self) -> list[CommitmentUpdate]:
+        """The first status changes of the period (and fulfilments), or of a partner's
+        history; `first_pk` tells whether an update opens its commitment's history."""
+        updates = self._updates()
+        changes = updates.filter(self._changes_q())
+        sections = [changes, changes.filter(status=CommitmentStatus.FULFILLED)]
+        if self.subject.partner:
+            sections.append(updates)
+        order = self._chronological(title="commitment__title")
+        listed = Q()
+        for section in sections:
+            listed |= Q(pk__in=section.order_by(*order).values("pk")[:LISTED_ROWS])
+        return list(updates.filter(listed).select_related("commitment__made_by", "source"))
+
+    def complaint_counts(self, groups: list[Row]) -> list[ComplaintCount]:
+        """The first complaint counts of the period, by period. `groups` (the counts added
+        up by partner and period) tell how far the first ones reach: reading only the periods
+        up to there spares the database a walk through every earlier count."""
+        if not groups:
+            return []
+        ordered = sorted(groups, key=lambda g: (g["start"], g["end"]))
+        reached = 0
+        for last in ordered:
+            reached += last["rows"]
+            if reached >= LISTED_ROWS:
+                break
+        queryset = visibility.with_shown(self._complaint_counts(), self.viewer, "meeting")
+        queryset = queryset.filter(
+            period_start__gte=ordered[0]["start"], period_start__lte=last["start"]
+        ).select_related("received_by", "meeting")
+        return list(queryset.order_by("period_start", "period_end", "pk")[:LISTED_ROWS])
+
+    def involved_partners(self, tallies: Tallies) -> list[Partner]:
+        """Every partner that took part in the period, with its parent: the partners the
+        tallies name, and those that made or received one of its commitments."""
+        named = {
+            row["partner_id"]
+            for rows in (tallies.meeting_partners, tallies.milestone_partners, tallies.complaints)
+            for row in rows
+        }
+        commitments = self._commitments()
+        received = Commitment.made_to.through.objects.filter(
+            commitment__in=commitments.values("pk")
+        )
+        involved = (
+            Q(pk__in=named)
+            | Q(pk__in=commitments.values("made_by_id"))
+            | Q(pk__in=received.values("partner_id"))
+        )
+        queryset = self._visible_partners().filter(involved).select_related("parent")
+        return list(queryset.defer("description", "parent__description"))
+
+    def partner_items(self, partner_ids: list[int]) -> dict[str, list[Row]]:
+        """The first meetings, milestones and commitments made and received of each of
+        these partners, each row with how many the partner has in all (`of_partner`)."""
+        meetings = self._meetings().values("pk")
+        milestones = self._milestones().values("pk")
+        commitments = self._commitments()
+        items = {}
+        for key, model, records in (
+            ("meetings", Meeting, meetings),
+            ("milestones", Milestone, milestones),
+        ):
+            name = model._meta.model_name
+            links = model.partners.through.objects.filter(
+                partner_id__in=partner_ids, **{f"{name}__in": records}
+            )
+            newest_first = [
+                F(f"{name}__date").desc(nulls_last=True),
+                F(f"{name}__title"),
+                F(f"{name}_id"),
+            ]
+            fields = ("title", "date", "date_precision", "date_inferred")
+            items[key] = [
+                {
+                    "partner_id": row["partner_id"],
+                    "of_partner": row["of_partner"],
+                    "title": row[f"{name}__title"],
+                    "date_display": format_uncertain_date(
+                        row[f"{name}__date"],
+                        row[f"{name}__date_precision"],
+                        row[f"{name}__date_inferred"],
+                    ),
+                }
+                for row in self._first_per_partner(links, "partner_id", newest_first).values(
+                    "partner_id", "of_partner", *(f"{name}__{field}" for field in fields)
+                )
+            ]
+        newest_first = [F("date").desc(nulls_last=True), F("title"), F("pk")]
+        made = self._first_per_partner(
+            commitments.filter(made_by__in=partner_ids).annotate(status_code=self._status_on()),
+            "made_by_id",
+            newest_first,
+        ).values("made_by_id", "of_partner", "title", "status_code", "target_date")
+        items["commitments_made"] = [self._commitment_item(row, row["made_by_id"]) for row in made]
+        received = self._first_per_partner(
+            Commitment.made_to.through.objects.filter(
+                partner_id__in=partner_ids, commitment__in=commitments.values("pk")
+            ).annotate(
+                status_code=self._status_on("commitment", "commitment__status"),
+                title=F("commitment__title"),
+                target_date=F("commitment__target_date"),
+            ),
+            "partner_id",
+            [
+                F("commitment__date").desc(nulls_last=True),
+                F("commitment__title"),
+                F("commitment_id"),
+            ],
+        ).values("partner_id", "of_partner", "title", "status_code", "target_date")
+        items["commitments_received"] = [
+            self._commitment_item(row, row["partner_id"]) for row in received
+        ]
+        return items
+
+    def _first_per_partner(self, queryset: QuerySet[Any], partner: str, order: list[Any]) -> Any:
+        """The first LISTED_PER_PARTNER rows of each partner in this order, each with how
+        many rows its partner has (`of_partner`)."""
+        return queryset.annotate(
+            rank=Window(RowNumber(), partition_by=[F(partner)], order_by=order),
+            of_partner=Window(Count("pk"), partition_by=[F(partner)]),
+        ).filter(rank__lte=LISTED_PER_PARTNER)
+
+    def _commitment_item(self, row: Row, partner_id: int) -> Row:
+        status = row["status_code"]
         return {
-            key: visibility.restrict(model.objects.filter(date__isnull=True), self.viewer).count()
-            for key, model in models
+            "partner_id": partner_id,
+            "of_partner": row["of_partner"],
+            "title": row["title"],
+            "status": str(CommitmentStatus(status).label),
+            "overdue": commitment_is_overdue(
+                target_date=row["target_date"], status=status, on=self.judged_on
+            ),
         }
 
     # Citations and sources.
@@ -237,7 +803,7 @@ class Collector:
             condition |= Q(content_type=content_types[model], object_id__in=ids)
         queryset = (
             Citation.objects.filter(condition)
-            .filter(visibility.visible_q(self.viewer, Source, "source__"))
+            .filter(self._source_shown("source__"))
             .select_related("source", "quoted_person__partner", "content_type")
         )
         for citation in queryset.order_by("source__title", "source_id", "pk"):
@@ -312,8 +878,8 @@ class Collector:
             current=commitment.status,
             day=None if self.subject.whole_record else self.judged_on,
         )
-        meeting = visibility.shown_or_none(self.viewer, commitment.meeting)
-        person = visibility.shown_or_none(self.viewer, commitment.made_by_person)
+        meeting = _shown(commitment, "meeting")
+        person = _shown(commitment, "made_by_person")
         return {
             "id": commitment.pk,
             "title": commitment.title,
@@ -348,8 +914,10 @@ class Collector:
         """A status update as a plain row of its commitment's history."""
         source_number = self.source_numbers.get(update.source_id)
         return {
+            "id": update.pk,
             "commitment": commitment.title,
             "commitment_id": commitment.pk,
+            "made_by": commitment.made_by.display_name,
             "date": day_iso(update.date),
             "date_display": update.date_display,
             "placement": self.placement(update),
@@ -364,7 +932,7 @@ class Collector:
 
     def complaint_data(self, count: ComplaintCount) -> Row:
         """A complaint count as a plain row, with the passages it rests on."""
-        meeting = visibility.shown_or_none(self.viewer, count.meeting)
+        meeting = _shown(count, "meeting")
         return {
             "id": count.pk,
             "received_by": count.received_by.display_name,
@@ -482,7 +1050,8 @@ class Collector:
         }
 
     def quotes(self, dates: dict[RecordKey, str]) -> list[Row]:
-        """Every citation attributed to a person, as a quote on the record it supports."""
+        """Every citation of the listed records attributed to a person, as a quote on the
+        record it supports."""
         return [
             self.quote_data(citation, self.record_labels[key], dates.get(key, ""))
             for key, citations in self.citations.items()
@@ -490,25 +1059,18 @@ class Collector:
             if citation.quoted_person is not None
         ]
 
-    def partner_facts(self, partners: dict[int, Partner]) -> dict[int, Row]:
-        """What a partner section says of each partner, its parent only when visible."""
-        parents = {
-            p.pk: p
-            for p in self._visible_partners().filter(
-                pk__in={p.parent_id for p in partners.values() if p.parent_id}
-            )
+    def partner_facts(self, partner: Partner) -> Row:
+        """What a partner section says of a partner, its parent only when visible."""
+        parent = visibility.shown_or_none(self.viewer, partner.parent)
+        return {
+            "id": partner.pk,
+            "name": partner.name,
+            "short_name": partner.short_name,
+            "display_name": partner.display_name,
+            "kind": partner.get_kind_display(),
+            "country": partner.country,
+            "parent": parent.name if parent else "",
         }
-        facts = {}
-        for pk, partner in partners.items():
-            parent = parents.get(partner.parent_id) if partner.parent_id else None
-            facts[pk] = {
-                "name": partner.name,
-                "short_name": partner.short_name,
-                "kind": partner.get_kind_display(),
-                "country": partner.country,
-                "parent": parent.name if parent else "",
-            }
-        return facts
 
     def profile_data(self, partner: Partner, people: list[Person]) -> Row:
         """A partner dossier's profile: the partner, its visible parent, units and people."""
@@ -532,26 +1094,29 @@ class Collector:
     # The whole report.
 
     def collect(self) -> Records:
-        """Read every record of the subject once, as plain rows."""
-        meetings = self.meetings()
-        milestones = self.milestones()
+        """Count every record of the subject and read the rows it lists, as plain rows."""
+        tallies = self.tallies()
+        # Nothing is read of a kind the tallies found none of.
+        meetings = self.meetings() if tallies.meetings["placed"] else []
+        milestones = self.milestones() if tallies.milestones["placed"] else []
         commitments = self.commitments()
-        counts = self.complaint_counts({m.pk for m in meetings})
+        updates = self.status_updates() if tallies.updates["history"] else []
+        counts = self.complaint_counts(tallies.complaints)
         partner = self.subject.partner
         people: list[Person] = []
         if partner:
-            people = list(
-                visibility.restrict(partner.people.all(), self.viewer).select_related("partner")
-            )
+            people = list(self._people().select_related("partner"))
 
         cited: list[Model] = [*meetings, *milestones, *commitments, *counts, *people]
         if partner:
             cited.append(partner)
         self.load_citations(cited)
-        self.updates_cited = [u for c in commitments for u in c.updates.all()]
         by_pk = {c.pk: c for c in commitments}
-        for update in self.updates_cited:
+        history = [u for c in commitments for u in c.updates.all()]
+        for update in history:
             update.commitment = by_pk[update.commitment_id]
+        listed_ids = {u.pk for u in history}
+        self.updates_cited = [*history, *(u for u in updates if u.pk not in listed_ids)]
         self.number_sources(extra_sources=[u.source for u in self.updates_cited])
         self.record_labels = {
             (type(record), record.pk): self.record_label(record) for record in cited
@@ -566,35 +1131,27 @@ class Collector:
             meetings=[self.meeting_data(m) for m in meetings],
             milestones=[self.milestone_data(m) for m in milestones],
             commitments=[self.commitment_data(c) for c in commitments],
+            updates=[
+                self.update_data(u.commitment, u, initial=u.pk == getattr(u, "first_pk", None))
+                for u in updates
+            ],
             complaints=[self.complaint_data(c) for c in counts],
             quotes=self.quotes(dates),
             sources=[self.source_data(s) for s in self.sources],
+            tallies=tallies,
         )
         if partner:
             return replace(records, profile=self.profile_data(partner, people))
-
-        involved: dict[int, Partner] = {}
-
-        def ids(partners: Iterable[Partner]) -> list[int]:
-            listed = list(partners)
-            involved.update((p.pk, p) for p in listed)
-            return [p.pk for p in listed]
-
-        meeting_partners = {m.pk: ids(m.partners.all()) for m in meetings}
-        milestone_partners = {m.pk: ids(m.partners.all()) for m in milestones}
-        commitment_made_to = {c.pk: ids(c.made_to.all()) for c in commitments}
-        ids(c.made_by for c in commitments)
-        ids(c.received_by for c in counts)
+        involved = self.involved_partners(tallies)
+        listed = sorted(involved, key=lambda p: (p.name.lower(), p.pk))[:LISTED_PARTNERS]
         return replace(
             records,
-            meeting_partners=meeting_partners,
-            milestone_partners=milestone_partners,
-            commitment_made_to=commitment_made_to,
-            partners=self.partner_facts(involved),
-            undated=self.undated_counts(),
+            involved=[p.display_name for p in involved],
+            partners=[self.partner_facts(p) for p in listed],
+            partner_items=self.partner_items([p.pk for p in listed]),
         )
 
 
 def report_data_collect(*, subject: Subject, today: datetime.date | None = None) -> Row:
-    """The plain data of one report: its records, figures, chart inputs and cited sources."""
+    """The plain data of one report: its figures, chart inputs, listed rows and cited sources."""
     return report_data_build(records=Collector(subject, today=today).collect())

@@ -21,8 +21,14 @@ from weasyprint import HTML
 from weasyprint.urls import default_url_fetcher
 
 from cooperation import charts
-from cooperation.models import CommitmentStatus, DatePrecision, ReportKind, audience_label
-from cooperation.reports.summary import IN, MAYBE
+from cooperation.models import ReportKind, audience_label
+from cooperation.reports.summary import (
+    LISTED_PARTNERS,
+    LISTED_PER_PARTNER,
+    LISTED_ROWS,
+    MAYBE,
+    count_format,
+)
 
 FONT_DIRECTORIES = [Path("/usr/share/fonts"), Path("/usr/local/share/fonts")]
 
@@ -56,41 +62,46 @@ def html_to_pdf(html: str) -> RenderedPdf:
     return RenderedPdf(content=document.write_pdf(), page_count=len(document.pages))
 
 
-# Dates precise enough to draw at a point on a time axis; a bare year would look like 1 January.
-DRAWN_PRECISIONS = {DatePrecision.DAY, DatePrecision.APPROXIMATE, DatePrecision.MONTH}
+# What the lanes chart says of its marks when each stands for every entry of one kind on its
+# lane in a week, a month, a quarter or a year (`summary.lane_marks_build`).
+_LANE_STEP_NOTES = {
+    "day": gettext_lazy("Each mark stands for every entry of its kind on its lane that day."),
+    "week": gettext_lazy("Each mark stands for every entry of its kind on its lane that week."),
+    "month": gettext_lazy("Each mark stands for every entry of its kind on its lane that month."),
+    "quarter": gettext_lazy(
+        "Each mark stands for every entry of its kind on its lane that quarter."
+    ),
+    "year": gettext_lazy("Each mark stands for every entry of its kind on its lane that year."),
+}
 
 
-def _lane_entries(data: dict) -> list[charts.LaneEntry]:
+def _lanes_chart(lanes: dict) -> tuple[charts.Chart, str]:
+    """The lanes chart of cooperation over time, and what its caption says of its marks."""
+
     def day(value):
-        return datetime.date.fromisoformat(value)
+        return datetime.date.fromisoformat(value) if value else None
 
-    def drawn(row):
-        return row["placement"] == IN and row["precision"] in DRAWN_PRECISIONS
-
-    entries: list[charts.LaneEntry] = []
-    for section, kind in (
-        ("meetings", "meeting"),
-        ("commitments", "commitment"),
-        ("milestones", "milestone"),
-    ):
-        for row in data[section]:
-            if drawn(row):
-                lanes = row["partners"] if "partners" in row else [row["made_by"]]
-                entries.extend(
-                    charts.LaneEntry(name, day(row["date"]), None, kind, row["title"])
-                    for name in lanes
-                )
-    for row in data["complaints"]:
-        entries.append(
-            charts.LaneEntry(
-                row["received_by"],
-                day(row["period_start"]),
-                day(row["period_end"]),
-                "complaints",
-                row["period_display"],
-            )
-        )
-    return entries
+    if not lanes["step"]:
+        # One mark per entry, as the chart draws them: it picks its lanes by their entries.
+        entries = [
+            charts.LaneEntry(lane, day(start), day(end), kind, lane)
+            for lane, kind, start, end, n in lanes["marks"]
+            for _copy in range(n)
+        ]
+        return charts.timeline_lanes_chart(entries), ""
+    entries = [
+        charts.LaneEntry(lane, day(start), day(end), kind, lane)
+        for lane, kind, start, end, _n in lanes["marks"]
+    ]
+    chart = charts.timeline_lanes_chart(entries, max_lanes=lanes["lanes"])
+    description = _("%(count)s dated entries across %(lanes)s lanes, %(first)s to %(last)s.") % {
+        "count": lanes["entries"],
+        "lanes": lanes["lanes"],
+        "first": lanes["first"],
+        "last": lanes["last"],
+    }
+    chart.description = description
+    return chart, str(_LANE_STEP_NOTES[lanes["step"]])
 
 
 # Bars or rows one chart draws at most: the latest periods, the partners that met most.
@@ -125,7 +136,7 @@ def report_charts(data: dict) -> list[dict]:
     complaint_bars, earlier_periods = _complaint_bars(chart_data["complaints"])
     partner_cells, other_partners = _busiest_partners(chart_data["meetings_per_partner_year"])
     drawn = [
-        (charts.timeline_lanes_chart(_lane_entries(data)), ""),
+        _lanes_chart(chart_data["lanes"]),
         (
             charts.complaints_per_period_chart(complaint_bars),
             _("Only the %(n)s latest periods are drawn; %(more)s earlier ones are not.")
@@ -224,27 +235,35 @@ def _titles(kind: str, data: dict) -> tuple[str, str, str]:
     return _("Report for a period"), subject["period_label"], _("Cooperation against trafficking")
 
 
-# How many rows a report lists in one section, and per partner. Headline figures and charts
-# always count everything; beyond these a national-scale month would run to a thousand pages.
-LISTED_ROWS = 150
-LISTED_PER_PARTNER = 5
-
-
 class Listed(list):
-    """The first rows of a section, and how many more were left out (`more`)."""
+    """The first rows of a section, and how many more were left out (`more`): of `total`
+    when the section has more rows than it was given."""
 
-    def __init__(self, rows, limit: int):
+    def __init__(self, rows, limit: int, total: int | None = None):
         rows = list(rows)
         super().__init__(rows[:limit])
-        self.more = max(0, len(rows) - limit)
+        self.more = max(0, (len(rows) if total is None else total) - len(self))
+
+    @property
+    def more_display(self) -> str:
+        return count_format(self.more)
 
 
 def _listed_partner(section: dict) -> dict:
-    lists = ("meetings", "commitments_made", "commitments_received", "complaints", "milestones")
+    lists = (
+        "meetings",
+        "commitments_made",
+        "commitments_received",
+        "complaints",
+        "milestones",
+        "quotes",
+    )
+    counted = section.get("counted", {})
     return {
         **section,
-        **{key: Listed(section.get(key, []), LISTED_PER_PARTNER) for key in lists},
-        "quotes": Listed(section.get("quotes", []), LISTED_PER_PARTNER),
+        **{
+            key: Listed(section.get(key, []), LISTED_PER_PARTNER, counted.get(key)) for key in lists
+        },
     }
 
 
@@ -259,10 +278,10 @@ def report_context(
     """Everything the PDF templates read."""
     subject = data["subject"]
     kind_label, title, subtitle = _titles(kind, data)
-    updates = [u for u in data["updates"] if not u.get("initial")]
+    counted = data.get("counted", {})
 
-    def listed(rows):
-        return Listed(rows, LISTED_ROWS)
+    def listed(key):
+        return Listed(data[key], LISTED_ROWS, counted.get(key))
 
     context = {
         **data,
@@ -282,31 +301,14 @@ def report_context(
         "figures": _figures(kind, data["headline"]),
         "charts": report_charts(data),
         "has_maybe": any(e["placement"] == MAYBE for e in data["timeline"]),
-        "timeline": listed(data["timeline"]),
-        "meetings": listed(data["meetings"]),
-        "complaints": listed(data["complaints"]),
-        "quotes": listed(data["quotes"]),
-        "updates": listed(updates),
-        "updates_fulfilled": listed(
-            u for u in updates if u["status_code"] == CommitmentStatus.FULFILLED
-        ),
-        "commitments_new": listed(c for c in data["commitments"] if c["placement"] == IN),
-        "commitments_overdue": listed(c for c in data["commitments"] if c["overdue"]),
+        "timeline": listed("timeline"),
+        "meetings": listed("meetings"),
+        "complaints": listed("complaints"),
+        "quotes": listed("quotes"),
     }
     if kind == ReportKind.DOSSIER:
-        partner_id = data["profile"]["id"]
-        context["commitments_by"] = listed(
-            c for c in data["commitments"] if c["made_by_id"] == partner_id
-        )
-        context["commitments_to"] = listed(
-            c for c in data["commitments"] if partner_id in c["made_to_ids"]
-        )
-        context["history"] = listed(
-            sorted(
-                (u for c in data["commitments"] for u in c["history"]),
-                key=lambda u: (u["date"] == "", u["date"], u["commitment"]),
-            )
-        )
+        for key in ("commitments_by", "commitments_to", "history"):
+            context[key] = listed(key)
         contents = [
             ("profile", _("Profile")),
             ("timeline", _("Timeline")),
@@ -319,7 +321,11 @@ def report_context(
         template = "reports/pdf/dossier.html"
     else:
         context["undated_total"] = sum(data["undated"].values())
-        context["partners"] = Listed(map(_listed_partner, data["partners"]), LISTED_ROWS)
+        for key in ("updates", "updates_fulfilled", "commitments_new", "commitments_overdue"):
+            context[key] = listed(key)
+        context["partners"] = Listed(
+            map(_listed_partner, data["partners"]), LISTED_PARTNERS, counted.get("partners")
+        )
         contents = [
             ("summary", _("In brief")),
             ("timeline", _("Timeline")),
