@@ -1,16 +1,28 @@
 """How long each report kind takes to build, and how many pages it has, on the seed and on
 ten times more rows. Everything happens in a transaction that is rolled back: the database is
 left as it was. `python manage.py bench_reports --settings=bench.settings` prints the table.
+
+`national_reports_bench` measures the reports the issue's target names on a database filled at
+national scale: the monthly report, public and internal, and the busiest partner's dossier,
+each built in a fresh process (`bench_report_one`) so that its peak memory is its own.
 """
 
 import datetime
+import json
+import os
+import resource
 import statistics
+import subprocess
+import sys
 import time
 from dataclasses import dataclass, replace
+from pathlib import Path
 
+from django.apps import apps
+from django.conf import settings
 from django.core.management import call_command
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from bench.data import SEED, bulk_create_records
 from cooperation.models import (
@@ -29,6 +41,9 @@ from cooperation.reports.rendering import report_pdf_render
 from cooperation.reports.summary import data_hash
 
 DOSSIER_PARTNER = "ministry-of-interior"
+# What one report may take at national scale, built in a process of its own (issue 10).
+NATIONAL_SECONDS = 5.0
+NATIONAL_PEAK_MB = 500.0
 
 
 @dataclass
@@ -107,7 +122,7 @@ def _measure(label: str, kind: str, subject: Subject, scale: int, repeat: int) -
     )
 
 
-def _seed_like(*, copies: int) -> None:
+def seed_like_add(*, copies: int) -> None:
     """Add `copies` times the seed's records, dated, linked and shown like the seed's own, so
     that the measured periods and partner grow with them."""
     partner_ids = [
@@ -141,11 +156,109 @@ def reports_bench(*, scales=(1, 10), repeat: int = 1, load_seed: bool = True) ->
                     # From `current` times the seed's rows to `scale` times.
                     if current != 1:
                         raise ValueError("Scale up from the seed only (1 → N).")
-                    _seed_like(copies=scale - 1)
+                    seed_like_add(copies=scale - 1)
                     current = scale
                 for label, kind, subject in _cases(today):
                     results.append(_measure(label, kind, subject, scale, repeat))
             raise _Rollback
     except _Rollback:
         pass
+    return results
+
+
+@dataclass
+class ReportMeasure:
+    """One report built in a process of its own: the process's wall time and peak memory."""
+
+    kind: str
+    label: str
+    seconds: float
+    peak_mb: float
+    pages: int
+
+    @property
+    def within_target(self) -> bool:
+        return self.seconds <= NATIONAL_SECONDS and self.peak_mb <= NATIONAL_PEAK_MB
+
+
+def report_build_measure(*, month: str | None, partner: Partner | None, audience: str) -> dict:
+    """Build a monthly report (or a partner's whole-record dossier) as the worker does,
+    without storing it; its seconds, pages, size and this process's peak memory so far."""
+    started = time.perf_counter()
+    today = timezone.localdate()
+    with translation.override(settings.LANGUAGE_CODE):
+        if partner is not None:
+            start = whole_record_start(partner=partner, audience=audience, as_of=today)
+            subject = Subject(
+                period=Period(start, today), audience=audience, partner=partner, whole_record=True
+            )
+            kind = "dossier"
+        else:
+            subject = Subject(period=month_parse(month or ""), audience=audience)
+            kind = "monthly"
+        data = report_data_collect(subject=subject, today=today)
+        rendered = report_pdf_render(kind=kind, data=data, digest=data_hash(data))
+    return {
+        "kind": kind,
+        "seconds": time.perf_counter() - started,
+        "pages": rendered.page_count,
+        "size": len(rendered.content),
+        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def _build_in_own_process(arguments: list[str]) -> tuple[dict, float]:
+    """Run `bench_report_one` in a fresh process with this one's environment and settings;
+    its printed measures and the process's wall time, from start to exit."""
+    settings_module = os.environ.get("DJANGO_SETTINGS_MODULE", "bench.settings")
+    if not apps.is_installed("bench"):
+        settings_module = "bench.settings"  # the command lives in the bench app
+    command = [
+        sys.executable,
+        str(Path(settings.BASE_DIR) / "manage.py"),
+        "bench_report_one",
+        f"--settings={settings_module}",
+        *arguments,
+    ]
+    started = time.perf_counter()
+    done = subprocess.run(
+        command, capture_output=True, text=True, env=os.environ.copy(), cwd=settings.BASE_DIR
+    )
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(arguments)} failed: {done.stderr.strip()[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1]), seconds
+
+
+def national_reports_bench(
+    *, month: str = "2020-05", busiest: str = "bulk-partner-0"
+) -> list[ReportMeasure]:
+    """The monthly report of `month`, public and internal, and the whole-record dossier of
+    the partner `busiest`, each built in a fresh process against the database DATABASE_URL
+    names; nothing is stored. `seconds` is the building process's wall time, start to exit."""
+    cases = [
+        ("monthly", f"monthly {month}, public", ["--month", month, "--audience", "public"]),
+        (
+            "monthly",
+            f"monthly {month}, internal",
+            ["--month", month, "--audience", ReportAudience.EVERYTHING],
+        ),
+        (
+            "dossier",
+            f"dossier {busiest}, whole record, internal",
+            ["--partner", busiest, "--audience", ReportAudience.EVERYTHING],
+        ),
+    ]
+    results = []
+    for kind, label, arguments in cases:
+        measure, seconds = _build_in_own_process(arguments)
+        results.append(
+            ReportMeasure(
+                kind=kind,
+                label=label,
+                seconds=seconds,
+                peak_mb=measure["peak_mb"],
+                pages=measure["pages"],
+            )
+        )
     return results

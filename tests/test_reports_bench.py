@@ -1,5 +1,7 @@
 """The report bench measures every kind at each scale and leaves the database as it was."""
 
+import os
+
 import pytest
 
 from bench.reports import reports_bench
@@ -24,3 +26,30 @@ def test_bench_measures_each_kind_at_each_scale_and_rolls_back(seed):
     assert all(m.pages > 0 and m.render_seconds > 0 for m in results)
     assert results[3].records > results[0].records
     assert (Meeting.objects.count(), Citation.objects.count()) == before
+
+
+@pytest.mark.django_db(
+    transaction=True
+)  # the builds run in other processes: they must see the seed
+def test_national_bench_builds_each_report_in_a_process_of_its_own(seed, monkeypatch):
+    from django.db import connection
+
+    from bench.reports import national_reports_bench
+    from cooperation.models import Report
+
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        pytest.skip("the builds reach the test database through DATABASE_URL")
+    monkeypatch.setenv(
+        "DATABASE_URL", url.rsplit("/", 1)[0] + "/" + connection.settings_dict["NAME"]
+    )
+
+    results = national_reports_bench(month="2022-11", busiest="ministry-of-interior")
+
+    assert [(m.kind, m.label) for m in results] == [
+        ("monthly", "monthly 2022-11, public"),
+        ("monthly", "monthly 2022-11, internal"),
+        ("dossier", "dossier ministry-of-interior, whole record, internal"),
+    ]
+    assert all(m.pages > 5 and m.seconds > 0 and 50 < m.peak_mb < 2000 for m in results)
+    assert not Report.objects.exists()
