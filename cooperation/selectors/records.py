@@ -227,7 +227,7 @@ def partner_sources(*, user: Viewer | None, partner: Partner, limit: int = 50) -
     record = OuterRef("object_id")
 
     def cited(model, queryset) -> Q:
-        return Q(content_type=types[model]) & Exists(queryset)
+        return Q(Exists(queryset), content_type=types[model])
 
     related = (
         Q(content_type=types[Partner], object_id=partner.pk)
