@@ -122,7 +122,7 @@ def complaint_row(count, partner="MOI", start="2022-01-01"):
 
 
 def group(count, partner="MOI", partner_id=1, share=None, approximate=False, rows=1, **period):
-    """Complaint counts of one partner and period, added up as the database does."""
+    """Complaint counts of one period, added up as the database does."""
     start = period.get("start", datetime.date(2022, 1, 1))
     return {
         "partner_id": partner_id,
@@ -145,21 +145,23 @@ def group(count, partner="MOI", partner_id=1, share=None, approximate=False, row
 def tallies(**fields):
     by_status = {code: 0 for code in CommitmentStatus.values}
     by_status |= fields.pop("by_status", {})
-    commitments = {"placed": 0, "made": 0, "overdue": 0, "undated": 0, "changed": "", "by": 0}
+    commitments = {"placed": 0, "made": 0, "overdue": 0, "changed": "", "by": 0}
     commitments |= {"to": 0, "by_status": by_status} | fields.pop("commitments", {})
-    record = {"placed": 0, "counted": 0, "undated": 0, "changed": ""}
+    record = {"placed": 0, "counted": 0, "changed": ""}
     return Tallies(
         meetings=record | fields.pop("meetings", {}),
         milestones=record | fields.pop("milestones", {}),
         commitments=commitments,
         updates={"changes": 0, "fulfilled": 0, "history": 0, "changed": ""}
         | fields.pop("updates", {}),
-        complaints=fields.pop("complaints", []),
+        complaint_periods=fields.pop("complaint_periods", []),
+        complaint_partners=fields.pop("complaint_partners", []),
         lane_step=fields.pop("lane_step", "day"),
         meeting_partners=fields.pop("meeting_partners", []),
         milestone_partners=fields.pop("milestone_partners", []),
         commitment_makers=fields.pop("commitment_makers", []),
         quotes=fields.pop("quotes", {}),
+        undated=fields.pop("undated", {}),
     )
 
 
@@ -283,7 +285,7 @@ def test_a_whole_record_counts_the_commitments_that_stand_fulfilled():
 
 def test_headline_adds_up_complaints_and_weighs_the_share_found_true():
     counted = tallies(
-        complaints=[
+        complaint_periods=[
             group(100, share="0.5"),
             group(300, share="0.1", approximate=True, rows=2),
             group(50),
@@ -334,7 +336,7 @@ def test_chart_data_groups_meetings_per_partner_and_year_and_lists_every_status(
             link("MOI", None, drawn=False),
         ],
         by_status={"stalled": 2},
-        complaints=[
+        complaint_periods=[
             group(100, share="0.25"),
             group(40, partner="EU", partner_id=2, share="0.5"),
             group(7, start=datetime.date(2021, 1, 1), label="2021"),
@@ -389,25 +391,35 @@ def facts(pk, name):
 
 
 def test_partner_sections_gather_each_partners_first_rows_and_counts():
-    item = {"partner_id": 2, "of_partner": 4, "title": "Summit", "date_display": "10 Nov 2022"}
+    summit = meeting(7, "Summit", date="2022-11-10") | {"partner_ids": [2]}
+    talks = meeting(8, "Talks", date="2022-11-20") | {"partner_ids": [1, 2]}
+    count = complaint_row(40) | {"id": 5, "received_by_id": 1, "period_end": "2022-06-30"}
     listed = records(
+        meetings=[summit, talks],
+        complaints=[count],
         partners=[facts(2, "European Union"), facts(1, "ministry of interior")],
         partner_items={
-            "meetings": [item],
             "commitments_received": [
                 {"partner_id": 1, "of_partner": 1, "title": "Hotline", "status": "Announced"}
             ],
         },
-        tallies=tallies(complaints=[group(40, partner_id=1)], quotes={1: 3}),
+        tallies=tallies(
+            quotes={1: 3},
+            meeting_partners=[link("EU", None, n=4, partner_id=2)],
+            complaint_partners=[{"partner_id": 1, "rows": 2}],
+        ),
     )
     quotes = [{"partner_id": 1, "passage": "We will act."}, {"partner_id": 3, "passage": "No."}]
     eu, moi = partner_sections_build(records=listed, quotes=quotes)
     assert (eu["id"], eu["name"], moi["id"]) == (2, "European Union", 1)
-    assert eu["meetings"] == [{"title": "Summit", "date_display": "10 Nov 2022"}]
+    # Newest first, and how many the partner has in all.
+    assert [m["title"] for m in eu["meetings"]] == ["Talks", "Summit"]
     assert eu["counted"]["meetings"] == 4
     assert eu["milestones"] == eu["complaints"] == eu["quotes"] == []
+    assert [m["title"] for m in moi["meetings"]] == ["Talks"]
     assert [c["title"] for c in moi["commitments_received"]] == ["Hotline"]
     assert moi["complaints"] == [{"period": "January – June 2022", "count": "40"}]
+    assert moi["counted"]["complaints"] == 2
     assert moi["quotes"] == [quotes[0]]
     assert moi["counted"]["quotes"] == 3
 
@@ -421,12 +433,12 @@ def test_report_data_build_orders_rows_and_hashes_the_same_whatever_the_key_orde
                 {"person": "Chan", "record": "a", "passage": "1", "partner_id": 1},
             ],
             partners=[facts(1, "MOI")],
-            tallies=tallies(meetings={"placed": 30, "undated": 3}, quotes={1: 2}),
+            tallies=tallies(meetings={"placed": 30}, quotes={1: 2}, undated={"meetings": 3}),
         )
     )
     assert [m["title"] for m in built["meetings"]] == ["Earlier", "Later"]
     assert [q["person"] for q in built["quotes"]] == ["Chan", "Sok"]
-    assert built["undated"] == {"meetings": 3, "commitments": 0, "milestones": 0}
+    assert built["undated"] == {"meetings": 3}
     assert built["counted"]["meetings"] == built["counted"]["timeline"] == 30
     assert [s["name"] for s in built["partners"]] == ["MOI"]
     assert "profile" not in built

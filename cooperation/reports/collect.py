@@ -393,29 +393,47 @@ class Collector:
             milestones=milestones,
             commitments=commitments,
             updates={**updates, "changed": _stamp(updates["changed"])},
-            complaints=self._complaint_groups(),
+            complaint_periods=self._complaint_periods(),
+            complaint_partners=self._complaint_partners(step),
             lane_step=step,
             meeting_partners=self._partner_days(Meeting, step),
             milestone_partners=self._partner_days(Milestone, step),
             commitment_makers=self._maker_days(step),
             quotes=self._quote_counts(),
+            # A period report says how many records no period can place; a dossier lists them.
+            undated={} if self.subject.partner else self._undated(),
         )
 
     def _record_tally(self, model: type[Meeting | Milestone]) -> Row:
         """How many of the subject's meetings (or milestones) are placed in its period, how
-        many the figures count, how many have no date (read across every visible record of
-        the kind: no period can place them), and when the latest one changed."""
-        placed = self._placed_q()
-        base = visibility.restrict(model.objects.all(), self.viewer).order_by()
-        if self.subject.partner:
-            base = base.filter(partners=self.subject.partner)
-        tally = base.aggregate(
-            placed=_count(placed),
-            counted=_count(placed & self._counted_q()),
-            undated=_count(Q(date__isnull=True)),
-            changed=Max("updated_at", filter=placed) if placed else Max("updated_at"),
+        many the figures count, and when the latest one changed."""
+        records: QuerySet[Any] = model.objects.all()
+        placed = self._of_subject(records).filter(self._placed_q())
+        tally = placed.aggregate(
+            placed=_count(), counted=_count(self._counted_q()), changed=Max("updated_at")
         )
         return {**tally, "changed": _stamp(tally["changed"])}
+
+    def _undated(self) -> dict[str, int]:
+        """How many visible meetings, commitments and milestones have no known date: no
+        period can place them (one query for the three)."""
+        kinds: dict[str, QuerySet[Any]] = {
+            "meetings": Meeting.objects.filter(date__isnull=True),
+            "commitments": Commitment.objects.filter(date__isnull=True),
+            "milestones": Milestone.objects.filter(date__isnull=True),
+        }
+        undated = {key: 0 for key in kinds}
+        counts = [
+            visibility.restrict(records, self.viewer)
+            .order_by()
+            .annotate(record_kind=Value(key))
+            .values("record_kind")
+            .annotate(n=_count())
+            .values_list("record_kind", "n")
+            for key, records in kinds.items()
+        ]
+        undated.update(counts[0].union(*counts[1:], all=True))
+        return undated
 
     def _commitment_tally(self) -> Row:
         """The subject's commitments by their status when judged, with how many of each
@@ -450,30 +468,19 @@ class Collector:
                 tally["overdue"] += group["late"]
             changed.append(group["changed"])
         tally["changed"] = _stamp(max(changed, default=None))
-        tally["undated"] = 0
-        if not partner:
-            tally["undated"] = visibility.restrict(
-                Commitment.objects.filter(date__isnull=True), self.viewer
-            ).count()
         return tally
 
-    def _complaint_groups(self) -> list[Row]:
-        """The subject's complaint counts added up by partner and period."""
+    def _complaint_periods(self) -> list[Row]:
+        """The subject's complaint counts added up by period, partners together: the
+        figures, and the chart of complaints per period."""
         with_share = Q(verified_share__isnull=False)
         verified = ExpressionWrapper(
             F("count") * F("verified_share"),
             output_field=DecimalField(max_digits=20, decimal_places=3),
         )
-        groups = (
+        periods = (
             self._complaint_counts()
-            .values(
-                "received_by_id",
-                "received_by__name",
-                "received_by__short_name",
-                "period_start",
-                "period_end",
-                "period_inferred",
-            )
+            .values("period_start", "period_end", "period_inferred")
             .annotate(
                 rows=_count(),
                 total=Sum("count"),
@@ -486,32 +493,46 @@ class Collector:
                 changed=Max("updated_at"),
             )
         )
-        labels: dict[tuple[datetime.date, datetime.date, str], str] = {}
-
-        def label(group: Row) -> str:
-            key = (group["period_start"], group["period_end"], group["period_inferred"])
-            if key not in labels:
-                labels[key] = format_period(*key)
-            return labels[key]
-
         return [
             {
-                "partner_id": group["received_by_id"],
-                "partner": _partner_name(group, "received_by__"),
-                "start": group["period_start"],
-                "end": group["period_end"],
-                "label": label(group),
-                "rows": group["rows"],
-                "count": group["total"],
-                "verified": group["verified"],
-                "base": group["base"] or 0,
-                "with_share": group["with_share"],
-                "approximate": group["approximate"] > 0,
-                "share_approximate": group["share_approximate"] > 0,
-                "first": group["first"],
-                "changed": _stamp(group["changed"]),
+                "start": period["period_start"],
+                "end": period["period_end"],
+                "label": format_period(
+                    period["period_start"], period["period_end"], period["period_inferred"]
+                ),
+                "rows": period["rows"],
+                "count": period["total"],
+                "verified": period["verified"],
+                "base": period["base"] or 0,
+                "with_share": period["with_share"],
+                "approximate": period["approximate"] > 0,
+                "share_approximate": period["share_approximate"] > 0,
+                "first": period["first"],
+                "changed": _stamp(period["changed"]),
             }
-            for group in groups
+            for period in periods
+        ]
+
+    def _complaint_partners(self, step: str) -> list[Row]:
+        """How many of the subject's complaint counts each partner received, by period (or by
+        the first day of the `step` the periods start in, reaching to the latest end)."""
+        counts: QuerySet[Any] = self._complaint_counts()
+        partner = ("received_by_id", "received_by__name", "received_by__short_name")
+        if step == "day":
+            rows: Any = counts.values(*partner, start=F("period_start"), end=F("period_end"))
+            rows = rows.annotate(rows=_count())
+        else:
+            rows = counts.values(*partner, start=_truncated("period_start", step))
+            rows = rows.annotate(rows=_count(), end=Max("period_end"))
+        return [
+            {
+                "partner_id": row["received_by_id"],
+                "partner": _partner_name(row, "received_by__"),
+                "start": row["start"],
+                "end": row["end"],
+                "rows": row["rows"],
+            }
+            for row in rows
         ]
 
     def _drawn_q(self, prefix: str = "") -> Q:
@@ -594,19 +615,29 @@ class Collector:
 
     # The rows a report lists, read whole: the first LISTED_ROWS of each section.
 
-    def meetings(self) -> list[Meeting]:
-        """The first meetings placed in the period, with their visible partners and participants."""
+    def meetings(self, partner_ids: Iterable[int] = ()) -> list[Meeting]:
+        """The first meetings placed in the period, and the latest LISTED_PER_PARTNER of each
+        of these partners (for their sections), with their visible partners and participants."""
         people = visibility.restrict(Person.objects.select_related("partner"), self.viewer)
-        queryset = (
-            self._meetings()
-            .prefetch_related(
-                Prefetch("partners", queryset=self._visible_partners()),
-                Prefetch("participants", queryset=people),
-                "topics",
+        first = self._meetings().order_by(*self._chronological()).values("pk")[:LISTED_ROWS]
+        listed = Q(pk__in=first)
+        if partner_ids:
+            links = Meeting.partners.through.objects.filter(
+                partner_id__in=partner_ids, meeting__in=self._meetings().values("pk")
             )
-            .order_by(*self._chronological())
+            newest_first = [
+                F("meeting__date").desc(nulls_last=True),
+                text_order("meeting__title"),
+                F("meeting_id"),
+            ]
+            latest = self._first_per_partner(links, "partner_id", newest_first)
+            listed |= Q(pk__in=latest.values("meeting_id"))
+        queryset = Meeting.objects.filter(listed).prefetch_related(
+            Prefetch("partners", queryset=self._visible_partners()),
+            Prefetch("participants", queryset=people),
+            "topics",
         )
-        return list(queryset[:LISTED_ROWS])
+        return list(queryset)
 
     def milestones(self) -> list[Milestone]:
         """The first milestones placed in the period, with their visible partners."""
@@ -666,10 +697,14 @@ class Collector:
             listed |= Q(pk__in=section.order_by(*order).values("pk")[:LISTED_ROWS])
         return list(updates.filter(listed).select_related("commitment__made_by", "source"))
 
-    def complaint_counts(self, groups: list[Row]) -> list[ComplaintCount]:
-        """The first complaint counts of the period, by period. `groups` (the counts added
-        up by partner and period) tell how far the first ones reach: reading only the periods
-        up to there spares the database a walk through every earlier count."""
+    def complaint_counts(
+        self, groups: list[Row], partner_ids: Iterable[int] = ()
+    ) -> list[ComplaintCount]:
+        """The first complaint counts of the period, by period, and the first
+        LISTED_PER_PARTNER received by each of these partners (for their sections).
+
+        `groups` (the counts added up by period) tell how far the first ones reach: reading
+        only the periods up to there spares the database a walk through every earlier count."""
         if not groups:
             return []
         ordered = sorted(groups, key=lambda g: (g["start"], g["end"]))
@@ -678,18 +713,30 @@ class Collector:
             reached += last["rows"]
             if reached >= LISTED_ROWS:
                 break
-        queryset = visibility.with_shown(self._complaint_counts(), self.viewer, "meeting")
-        queryset = queryset.filter(
+        by_period = [F("period_start"), F("period_end"), F("pk")]
+        first = self._complaint_counts().filter(
             period_start__gte=ordered[0]["start"], period_start__lte=last["start"]
-        ).select_related("received_by", "meeting")
-        return list(queryset.order_by("period_start", "period_end", "pk")[:LISTED_ROWS])
+        )
+        listed = Q(pk__in=first.order_by(*by_period).values("pk")[:LISTED_ROWS])
+        if partner_ids:
+            received = self._complaint_counts().filter(received_by__in=partner_ids)
+            first_received = self._first_per_partner(received, "received_by_id", by_period)
+            listed |= Q(pk__in=first_received.values("pk"))
+        queryset = visibility.with_shown(
+            ComplaintCount.objects.filter(listed), self.viewer, "meeting"
+        )
+        return list(queryset.select_related("received_by", "meeting"))
 
     def involved_partners(self, tallies: Tallies) -> list[Partner]:
         """Every partner that took part in the period, with its parent: the partners the
         tallies name, and those that made or received one of its commitments."""
         named = {
             row["partner_id"]
-            for rows in (tallies.meeting_partners, tallies.milestone_partners, tallies.complaints)
+            for rows in (
+                tallies.meeting_partners,
+                tallies.milestone_partners,
+                tallies.complaint_partners,
+            )
             for row in rows
         }
         commitments = self._commitments()
@@ -705,41 +752,36 @@ class Collector:
         return list(queryset.defer("description", "parent__description"))
 
     def partner_items(self, partner_ids: list[int]) -> dict[str, list[Row]]:
-        """The first meetings, milestones and commitments made and received of each of
-        these partners, each row with how many the partner has in all (`of_partner`)."""
-        meetings = self._meetings().values("pk")
-        milestones = self._milestones().values("pk")
+        """The first milestones and commitments made and received of each of these
+        partners, each row with how many the partner has in all (`of_partner`); their
+        meetings and complaint counts come with the listed ones (`meetings`)."""
         commitments = self._commitments()
-        items = {}
-        for key, model, records in (
-            ("meetings", Meeting, meetings),
-            ("milestones", Milestone, milestones),
-        ):
-            name = model._meta.model_name
-            links = model.partners.through.objects.filter(
-                partner_id__in=partner_ids, **{f"{name}__in": records}
-            )
-            newest_first = [
-                F(f"{name}__date").desc(nulls_last=True),
-                F(f"{name}__title"),
-                F(f"{name}_id"),
-            ]
-            fields = ("title", "date", "date_precision", "date_inferred")
-            items[key] = [
+        links = Milestone.partners.through.objects.filter(
+            partner_id__in=partner_ids, milestone__in=self._milestones().values("pk")
+        )
+        newest_first = [
+            F("milestone__date").desc(nulls_last=True),
+            F("milestone__title"),
+            F("milestone_id"),
+        ]
+        fields = ("title", "date", "date_precision", "date_inferred")
+        items = {
+            "milestones": [
                 {
                     "partner_id": row["partner_id"],
                     "of_partner": row["of_partner"],
-                    "title": row[f"{name}__title"],
+                    "title": row["milestone__title"],
                     "date_display": format_uncertain_date(
-                        row[f"{name}__date"],
-                        row[f"{name}__date_precision"],
-                        row[f"{name}__date_inferred"],
+                        row["milestone__date"],
+                        row["milestone__date_precision"],
+                        row["milestone__date_inferred"],
                     ),
                 }
                 for row in self._first_per_partner(links, "partner_id", newest_first).values(
-                    "partner_id", "of_partner", *(f"{name}__{field}" for field in fields)
+                    "partner_id", "of_partner", *(f"milestone__{field}" for field in fields)
                 )
             ]
+        }
         newest_first = [F("date").desc(nulls_last=True), F("title"), F("pk")]
         made = self._first_per_partner(
             commitments.filter(made_by__in=partner_ids).annotate(status_code=self._status_on()),
@@ -845,6 +887,7 @@ class Collector:
             "precision": meeting.date_precision,
             "location": meeting.location,
             "partners": self.partner_names(meeting.partners.all()),
+            "partner_ids": [p.pk for p in meeting.partners.all()],
             "participants": [
                 {"name": p.name, "role": p.role, "partner": p.partner.display_name}
                 for p in meeting.participants.all()
@@ -1096,13 +1139,18 @@ class Collector:
     def collect(self) -> Records:
         """Count every record of the subject and read the rows it lists, as plain rows."""
         tallies = self.tallies()
+        partner = self.subject.partner
+        involved: list[Partner] = []
+        if not partner:
+            involved = self.involved_partners(tallies)
+        sections = sorted(involved, key=lambda p: (p.name.lower(), p.pk))[:LISTED_PARTNERS]
+        section_ids = [p.pk for p in sections]
         # Nothing is read of a kind the tallies found none of.
-        meetings = self.meetings() if tallies.meetings["placed"] else []
+        meetings = self.meetings(section_ids) if tallies.meetings["placed"] else []
         milestones = self.milestones() if tallies.milestones["placed"] else []
         commitments = self.commitments()
         updates = self.status_updates() if tallies.updates["history"] else []
-        counts = self.complaint_counts(tallies.complaints)
-        partner = self.subject.partner
+        counts = self.complaint_counts(tallies.complaint_periods, section_ids)
         people: list[Person] = []
         if partner:
             people = list(self._people().select_related("partner"))
@@ -1142,13 +1190,11 @@ class Collector:
         )
         if partner:
             return replace(records, profile=self.profile_data(partner, people))
-        involved = self.involved_partners(tallies)
-        listed = sorted(involved, key=lambda p: (p.name.lower(), p.pk))[:LISTED_PARTNERS]
         return replace(
             records,
             involved=[p.display_name for p in involved],
-            partners=[self.partner_facts(p) for p in listed],
-            partner_items=self.partner_items([p.pk for p in listed]),
+            partners=[self.partner_facts(p) for p in sections],
+            partner_items=self.partner_items(section_ids),
         )
 
 

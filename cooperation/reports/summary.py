@@ -52,11 +52,12 @@ class Tallies:
     """What the database counted of every record of a report's subject, listed or not:
     the figures, the charts and the partner sections rest on these."""
 
-    meetings: Row  # placed, counted (not MAYBE), undated, changed
+    meetings: Row  # placed, counted (not MAYBE), changed
     milestones: Row
-    commitments: Row  # by_status, placed, made, overdue, undated, changed (a partner's: by, to)
+    commitments: Row  # by_status, placed, made, overdue, changed (a partner's: by, to)
     updates: Row  # changes, fulfilled, history, changed
-    complaints: list[Row]  # one per partner and period: rows, count, verified, base, …
+    complaint_periods: list[Row]  # one per period: rows, count, verified, base, …
+    complaint_partners: list[Row]  # partner, start, end, rows: the lanes
     # Links of placed meetings and milestones to their partners, and the drawn commitments by
     # their maker: partner, date (or first day of `lane_step`), drawn (by the lanes chart), n.
     lane_step: str
@@ -64,6 +65,7 @@ class Tallies:
     milestone_partners: list[Row]
     commitment_makers: list[Row]
     quotes: dict[int, int]  # quotes by the partner of who said them
+    undated: dict[str, int] = field(default_factory=dict)  # records of each kind with no date
 
 
 @dataclass(frozen=True)
@@ -245,7 +247,7 @@ def headline_count(*, tallies: Tallies, whole_record: bool, involved: list[str] 
     """The report's figures, from what the database counted: records in the period,
     commitments by where they stand, complaints and the share found true, quotes, and the
     partners `involved` (by name; a partner's dossier does not count them)."""
-    commitments, updates, groups = tallies.commitments, tallies.updates, tallies.complaints
+    commitments, updates, groups = tallies.commitments, tallies.updates, tallies.complaint_periods
     by_status = commitments["by_status"]
     total = sum(g["count"] for g in groups)
     with_share = [g for g in groups if g["with_share"]]
@@ -326,7 +328,7 @@ def lane_marks_build(*, tallies: Tallies) -> Row:
         ("milestone", tallies.milestone_partners),
     ):
         entries += [(r["partner"], kind, r["date"], None, r["n"]) for r in rows if r["drawn"]]
-    for group in tallies.complaints:
+    for group in tallies.complaint_partners:
         entries.append(
             (group["partner"], "complaints", group["start"], group["end"], group["rows"])
         )
@@ -385,7 +387,7 @@ def chart_data_build(*, tallies: Tallies) -> Row:
     partner and year, and the lanes of cooperation over time."""
     by_status = tallies.commitments["by_status"]
     return {
-        "complaints": complaint_bars(tallies.complaints),
+        "complaints": complaint_bars(tallies.complaint_periods),
         "commitments_by_status": [
             {"status": code, "label": str(label), "count": by_status.get(code, 0)}
             for code, label in CommitmentStatus.choices
@@ -404,17 +406,24 @@ def partner_sections_build(*, records: Records, quotes: list[Row]) -> list[Row]:
         for row in rows:
             items[(kind, row["partner_id"])].append(row)
             counted[(kind, row["partner_id"])] = row["of_partner"]
-    for group in sorted(
-        records.tallies.complaints, key=lambda g: (g["start"], g["end"], g["first"])
-    ):
-        slot = ("complaints", group["partner_id"])
-        counted[slot] = counted.get(slot, 0) + 1
+    # Meetings newest first, complaint counts by period, from the rows read for the sections.
+    meetings = sorted(records.meetings, key=lambda r: (r["title"], r["id"]))
+    for row in sorted(meetings, key=lambda r: r["date"], reverse=True):  # stable: by title
+        for partner_id in row.get("partner_ids", []):
+            slot = ("meetings", partner_id)
+            if len(items[slot]) < LISTED_PER_PARTNER:
+                items[slot].append({"title": row["title"], "date_display": row["date_display"]})
+    counts = sorted(records.complaints, key=lambda r: (r["period_start"], r["period_end"], r["id"]))
+    for row in counts:
+        slot = ("complaints", row["received_by_id"])
         if len(items[slot]) < LISTED_PER_PARTNER:
-            entry = {
-                "period": group["label"],
-                "count": count_format(group["count"], approximate=group["approximate"]),
-            }
-            items[slot].append(entry)
+            items[slot].append({"period": row["period_display"], "count": row["count_display"]})
+    for link in records.tallies.meeting_partners:
+        slot = ("meetings", link["partner_id"])
+        counted[slot] = counted.get(slot, 0) + link["n"]
+    for group in records.tallies.complaint_partners:
+        slot = ("complaints", group["partner_id"])
+        counted[slot] = counted.get(slot, 0) + group["rows"]
     for quote in quotes:
         slot = ("quotes", quote["partner_id"])
         if len(items[slot]) < LISTED_PER_PARTNER:
@@ -458,10 +467,12 @@ def report_data_build(*, records: Records) -> Row:
     quotes = quotes_ordered(records.quotes)
     data: Row = {
         "subject": subject,
-        "meetings": rows_chronological(records.meetings),
+        "meetings": _first(rows_chronological(records.meetings)),
         "milestones": rows_chronological(records.milestones),
         "commitments": _first(c for c in commitments if c["placement"] is not None),
-        "complaints": records.complaints,
+        "complaints": _first(
+            sorted(records.complaints, key=lambda r: (r["period_start"], r["period_end"], r["id"]))
+        ),
         "quotes": _first(quotes),
         "sources": records.sources,
         "updates": [] if whole_record else _first(changes),
@@ -480,7 +491,7 @@ def report_data_build(*, records: Records) -> Row:
         "meetings": tallies.meetings["placed"],
         "milestones": tallies.milestones["placed"],
         "commitments": tallies.commitments["placed"],
-        "complaints": sum(g["rows"] for g in tallies.complaints),
+        "complaints": sum(g["rows"] for g in tallies.complaint_periods),
         "quotes": sum(tallies.quotes.values()),
         "updates": 0 if whole_record else tallies.updates["changes"],
     }
@@ -513,11 +524,7 @@ def report_data_build(*, records: Records) -> Row:
         data["commitments_new"] = _first(c for c in commitments if c["placement"] == IN)
         data["commitments_overdue"] = _first(c for c in commitments if c["overdue"])
         data["partners"] = partner_sections_build(records=records, quotes=quotes)
-        data["undated"] = {
-            "meetings": tallies.meetings["undated"],
-            "commitments": tallies.commitments["undated"],
-            "milestones": tallies.milestones["undated"],
-        }
+        data["undated"] = tallies.undated
         counted |= {
             "updates_fulfilled": tallies.updates["fulfilled"],
             "commitments_new": tallies.commitments["made"],
@@ -532,6 +539,6 @@ def report_data_build(*, records: Records) -> Row:
         "milestones": tallies.milestones["changed"],
         "commitments": tallies.commitments["changed"],
         "updates": tallies.updates["changed"],
-        "complaints": max((g["changed"] for g in tallies.complaints), default=""),
+        "complaints": max((g["changed"] for g in tallies.complaint_periods), default=""),
     }
     return data
