@@ -84,6 +84,7 @@ from cooperation.reports.summary import (
     percent_format,
     placement_find,
     report_data_build,
+    step_end,
 )
 
 # The widest uncertain date (a year) starts at most this many days before a period it touches.
@@ -155,6 +156,17 @@ def _truncated(field: str, step: str) -> Any:
     if step == "year":
         return TruncYear(field, output_field=DateField())
     return F(field)
+
+
+def _reach(rows: list[Row], first: int, step: str) -> datetime.date:
+    """The latest day the `first` complaint counts of these rows (by start, in steps) may
+    start on: the end of the step in which their count reaches `first`, or of the last."""
+    reached = 0
+    for row in rows:
+        reached += row["rows"]
+        if reached >= first:
+            break
+    return step_end(row["start"], step)
 
 
 def _stamp(value: datetime.datetime | None) -> str:
@@ -632,7 +644,8 @@ class Collector:
             ]
             latest = self._first_per_partner(links, "partner_id", newest_first)
             listed |= Q(pk__in=latest.values("meeting_id"))
-        queryset = Meeting.objects.filter(listed).prefetch_related(
+        # Within the period, so that the database finds them by their dates' index.
+        queryset = Meeting.objects.filter(self._placed_q(), listed).prefetch_related(
             Prefetch("partners", queryset=self._visible_partners()),
             Prefetch("participants", queryset=people),
             "topics",
@@ -698,32 +711,38 @@ class Collector:
         return list(updates.filter(listed).select_related("commitment__made_by", "source"))
 
     def complaint_counts(
-        self, groups: list[Row], partner_ids: Iterable[int] = ()
+        self, tallies: Tallies, partner_ids: Iterable[int] = ()
     ) -> list[ComplaintCount]:
         """The first complaint counts of the period, by period, and the first
         LISTED_PER_PARTNER received by each of these partners (for their sections).
 
-        `groups` (the counts added up by period) tell how far the first ones reach: reading
-        only the periods up to there spares the database a walk through every earlier count."""
-        if not groups:
+        The tallies tell how far the first ones reach: reading only the periods that start
+        up to there spares the database a walk through every other count."""
+        periods = sorted(tallies.complaint_periods, key=lambda g: (g["start"], g["end"]))
+        if not periods:
             return []
-        ordered = sorted(groups, key=lambda g: (g["start"], g["end"]))
-        reached = 0
-        for last in ordered:
-            reached += last["rows"]
-            if reached >= LISTED_ROWS:
-                break
         by_period = [F("period_start"), F("period_end"), F("pk")]
-        first = self._complaint_counts().filter(
-            period_start__gte=ordered[0]["start"], period_start__lte=last["start"]
-        )
+        counts = self._complaint_counts().filter(period_start__gte=periods[0]["start"])
+        first = counts.filter(period_start__lte=_reach(periods, LISTED_ROWS, "day"))
         listed = Q(pk__in=first.order_by(*by_period).values("pk")[:LISTED_ROWS])
-        if partner_ids:
-            received = self._complaint_counts().filter(received_by__in=partner_ids)
-            first_received = self._first_per_partner(received, "received_by_id", by_period)
+        received: dict[int, list[Row]] = defaultdict(list)
+        for row in sorted(tallies.complaint_partners, key=lambda r: r["start"]):
+            received[row["partner_id"]].append(row)
+        reaches = [
+            _reach(received[pk], LISTED_PER_PARTNER, tallies.lane_step)
+            for pk in partner_ids
+            if received[pk]
+        ]
+        reach = _reach(periods, LISTED_ROWS, "day")
+        if reaches:
+            of_sections = counts.filter(received_by__in=partner_ids, period_start__lte=max(reaches))
+            first_received = self._first_per_partner(of_sections, "received_by_id", by_period)
             listed |= Q(pk__in=first_received.values("pk"))
+            reach = max(reach, *reaches)
+        # Within the periods they start in, so that the database finds them by index.
+        within = Q(period_start__gte=periods[0]["start"], period_start__lte=reach)
         queryset = visibility.with_shown(
-            ComplaintCount.objects.filter(listed), self.viewer, "meeting"
+            ComplaintCount.objects.filter(within, listed), self.viewer, "meeting"
         )
         return list(queryset.select_related("received_by", "meeting"))
 
@@ -1150,7 +1169,7 @@ class Collector:
         milestones = self.milestones() if tallies.milestones["placed"] else []
         commitments = self.commitments()
         updates = self.status_updates() if tallies.updates["history"] else []
-        counts = self.complaint_counts(tallies.complaint_periods, section_ids)
+        counts = self.complaint_counts(tallies, section_ids)
         people: list[Person] = []
         if partner:
             people = list(self._people().select_related("partner"))

@@ -366,12 +366,12 @@ def lane_marks_build(*, tallies: Tallies) -> Row:
         "entries": total,
         "lanes": len({m[0] for m in marks}),
         "first": day_iso(min((e[2] for e in entries), default=None)),
-        "last": day_iso(max((_step_end(e[3] or e[2], step) for e in entries), default=None)),
+        "last": day_iso(max((step_end(e[3] or e[2], step) for e in entries), default=None)),
         "marks": marks,
     }
 
 
-def _step_end(day: datetime.date, step: str) -> datetime.date:
+def step_end(day: datetime.date, step: str) -> datetime.date:
     """The last day of the step a day falls in (the day itself for day and week steps)."""
     if step == "month":
         return month_end(day)
