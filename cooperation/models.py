@@ -154,16 +154,6 @@ class UncertainDate(models.Model):
         abstract = True
 
     @classmethod
-    def date_indexes(cls, prefix: str, *, listed_by: str | None = "title") -> list[models.Index]:
-        """Newest first, read from an index rather than sorted: the timeline's order (date,
-        then newest row) and, for records listed in a table, the table's (date, then title)."""
-        newest = F("date").desc(nulls_last=True)
-        indexes = [models.Index(newest, F("id").desc(), name=f"{prefix}_timeline_idx")]
-        if listed_by:
-            indexes.append(models.Index(newest, F(listed_by), name=f"{prefix}_listed_idx"))
-        return indexes
-
-    @classmethod
     def date_constraints(cls, prefix: str) -> list[models.CheckConstraint]:
         return [
             models.CheckConstraint(
@@ -354,7 +344,6 @@ class Meeting(CitedRecord, UncertainDate):
         ordering = [F("date").desc(nulls_last=True), "title"]
         verbose_name = _("meeting")
         verbose_name_plural = _("meetings")
-        indexes = UncertainDate.date_indexes("meeting")
         constraints = [
             *UncertainDate.date_constraints("meeting"),
             *VisibleRecord.owner_constraints("meeting"),
@@ -480,7 +469,6 @@ class Commitment(CitedRecord, UncertainDate):
         ordering = [F("date").desc(nulls_last=True), "title"]
         verbose_name = _("commitment")
         verbose_name_plural = _("commitments")
-        indexes = UncertainDate.date_indexes("commitment")
         constraints = [
             *UncertainDate.date_constraints("commitment"),
             *VisibleRecord.owner_constraints("commitment"),
@@ -523,7 +511,6 @@ class CommitmentUpdate(UncertainDate):
         ordering = [F("date").asc(nulls_first=True), "recorded_at", "pk"]
         verbose_name = _("commitment update")
         verbose_name_plural = _("commitment updates")
-        indexes = UncertainDate.date_indexes("commitmentupdate", listed_by=None)
         constraints = UncertainDate.date_constraints("commitmentupdate")
 
     def __str__(self):
@@ -583,8 +570,6 @@ class ComplaintCount(CitedRecord):
         indexes = [
             # Serves the complaint table's default order and the dashboard's latest period.
             models.Index(fields=["-period_end", "-period_start"], name="complaint_latest_idx"),
-            # Serves the timeline's order of complaint periods.
-            models.Index(F("period_start").desc(), F("id").desc(), name="complaint_timeline_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -655,7 +640,6 @@ class Milestone(CitedRecord, UncertainDate):
         ordering = [F("date").desc(nulls_last=True), "title"]
         verbose_name = _("milestone")
         verbose_name_plural = _("milestones")
-        indexes = UncertainDate.date_indexes("milestone")
         constraints = [
             *UncertainDate.date_constraints("milestone"),
             *VisibleRecord.owner_constraints("milestone"),
