@@ -4,8 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1:8000
 
-# System packages: Pango for WeasyPrint's PDFs, Chromium for browser tests, poppler for pdftoppm.
-RUN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core fonts-noto-core
+# System packages: Pango for WeasyPrint's PDFs (HarfBuzz subsets their fonts fast), Chromium for
+# browser tests, poppler for pdftoppm.
+RUN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-noto-core
 TEST_PACKAGES := $(RUN_PACKAGES) chromium poppler-utils
 
 .PHONY: install system-run system-test run test lint format bench bench-load clean
