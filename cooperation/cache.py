@@ -7,8 +7,8 @@ version is a number in the database that every committed write to the records mo
 (`data_changed`, connected in `apps.py`), so the entry read after an edit is a new one, in
 every process, whichever cache they share; an internal record is never in an entry another
 audience can read. A visitor who carries no state (not signed in, no session, no messages) is
-served the whole page from one entry (`anonymous_page_cache`), unless the page holds a form's
-CSRF token. Entries otherwise expire after PAGE_CACHE_SECONDS; 0 turns the cache off.
+served the whole page from one entry (`anonymous_page_cache`), with a CSRF token of their own
+in its forms. Entries otherwise expire after PAGE_CACHE_SECONDS; 0 turns the cache off.
 
 The cache is Redis in production (CACHE_URL) and local memory otherwise. When the cache
 server is down `FailSafeRedisCache` answers as an empty cache, so pages are built afresh
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import time
 from collections.abc import Callable
 from functools import wraps
@@ -33,6 +34,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import F
 from django.http import HttpResponse
 from django.http.response import HttpResponseBase
+from django.middleware.csrf import get_token
 from django.template.response import SimpleTemplateResponse
 from django.utils.functional import SimpleLazyObject
 from redis.exceptions import RedisError
@@ -166,8 +168,9 @@ def lazy(function: Callable[..., Any], /, **kwargs: Any) -> Any:
 
 def anonymous_page_cache(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """Serve a whole page from the cache to visitors who carry no state: not signed in, no
-    session, no messages. A page that set a cookie or holds a CSRF token (a form) is not kept
-    whole: its fragments still are."""
+    session, no messages. Only HTML pages are kept (never a download), and none that set a
+    cookie. A form's CSRF token is kept out of the entry: each visitor served from it gets a
+    token of their own, as if the page had been built for them."""
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):
@@ -178,6 +181,8 @@ def anonymous_page_cache(view: Callable[..., HttpResponseBase]) -> Callable[...,
         kept = cache.get(key)
         if kept is not None:
             content, content_type = kept
+            if _TOKEN_PLACE in content:
+                content = content.replace(_TOKEN_PLACE, get_token(request).encode())
             return HttpResponse(content, content_type=content_type)
         response = view(request, *args, **kwargs)
         if isinstance(response, SimpleTemplateResponse):
@@ -188,10 +193,25 @@ def anonymous_page_cache(view: Callable[..., HttpResponseBase]) -> Callable[...,
             and response.get("Content-Type", "").startswith("text/html")
             and not response.has_header("Content-Disposition")
             and not response.cookies
-            and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
         )
-        if keep:
-            cache.set(key, (response.content, response["Content-Type"]), page_cache_seconds())
+        content = _without_tokens(response.content) if keep else None
+        if content is not None:
+            cache.set(key, (content, response["Content-Type"]), page_cache_seconds())
         return response
 
     return wrapped
+
+
+# A form's CSRF token in a page, and what stands in for it in a kept page.
+_TOKEN_FIELD = re.compile(rb'(name="csrfmiddlewaretoken" value=")([^"]+)(")')
+_TOKEN_PLACE = b"\x00csrf-token\x00"
+
+
+def _without_tokens(content: bytes) -> bytes | None:
+    """The page with its forms' CSRF tokens taken out; None if a token shows anywhere else
+    (such a page is not kept whole)."""
+    tokens = {match.group(2) for match in _TOKEN_FIELD.finditer(content)}
+    kept = _TOKEN_FIELD.sub(rb"\1" + _TOKEN_PLACE + rb"\3", content)
+    if any(token in kept for token in tokens):
+        return None
+    return kept

@@ -211,6 +211,17 @@ def test_a_visitor_without_state_gets_the_whole_page_from_the_cache(
         first = client.get(url).content
         with django_assert_num_queries(1):  # the data version, nothing else
             assert client.get(url).content == first
+    profile = "/partners/ministry-of-interior/"  # it holds a form: each visit, its own token
+    first = client.get(profile).content.decode()
+    with django_assert_num_queries(1):
+        again = client.get(profile).content.decode()
+    assert again != first and again.replace(token_of(again), "") == first.replace(
+        token_of(first), ""
+    )
+
+
+def token_of(html: str) -> str:
+    return html.split('name="csrfmiddlewaretoken" value="', 1)[1].split('"', 1)[0]
 
 
 def test_a_page_with_a_form_keeps_each_visitors_own_csrf_token(seed, page_cache):
@@ -219,7 +230,7 @@ def test_a_page_with_a_form_keeps_each_visitors_own_csrf_token(seed, page_cache)
     url = reverse("cooperation:partner-detail", args=["ministry-of-interior"])
     for visitor in (Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)):
         html = visitor.get(url).content.decode()
-        token = html.split('name="csrfmiddlewaretoken" value="', 1)[1].split('"', 1)[0]
+        token = token_of(html)
         dossier = reverse("cooperation:report-dossier", args=["ministry-of-interior"])
         assert visitor.post(dossier, {"csrfmiddlewaretoken": token}).status_code != 403
 
