@@ -232,6 +232,7 @@ def test_changes_page_query_count_does_not_grow_with_rows(client, viewer):
 
     factories.PartnerFactory()
     factories.MeetingFactory()
+    queries_for_page()  # the first visit after signing in also records the session's use
     few = queries_for_page()
     for _ in range(30):
         partner = factories.PartnerFactory()
