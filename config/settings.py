@@ -279,6 +279,8 @@ AXES_VERBOSE = False
 
 # Asking for reports, per user per hour (cooperation.ratelimit).
 REPORT_REQUESTS_PER_HOUR = env_int("REPORT_REQUESTS_PER_HOUR", 10)
+# The longest period one report may cover, in years.
+REPORT_MAX_YEARS = env_int("REPORT_MAX_YEARS", 20)
 
 # Exports of the list pages (cooperation.exports). The CSV streams every row; an Excel workbook
 # stops at EXPORT_XLSX_MAX_ROWS rows and says so. At most EXPORT_CONCURRENCY exports are prepared

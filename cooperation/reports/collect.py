@@ -113,6 +113,19 @@ def _pk(partner: Partner | None) -> int | None:
     return partner.pk if partner is not None else None
 
 
+def first_record_date() -> datetime.date | None:
+    """The earliest date any record carries (a meeting, commitment, milestone or complaint
+    period), whoever may see it: reports are bounded by it, at the decade."""
+    firsts = [
+        Meeting.objects.aggregate(first=Min("date"))["first"],
+        Commitment.objects.aggregate(first=Min("date"))["first"],
+        Milestone.objects.aggregate(first=Min("date"))["first"],
+        ComplaintCount.objects.aggregate(first=Min("period_start"))["first"],
+    ]
+    known = [day for day in firsts if day is not None]
+    return min(known) if known else None
+
+
 def whole_record_start(
     *,
     partner: Partner,

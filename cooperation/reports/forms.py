@@ -3,14 +3,24 @@
 from typing import Any, cast
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cooperation import visibility
 from cooperation.forms import SlugModelChoiceField
 from cooperation.models import Partner, ReportAudience
 from cooperation.reports import services
-from cooperation.reports.periods import Period, month_parse
+from cooperation.reports.collect import first_record_date
+from cooperation.reports.periods import Period, month_parse, period_bounds_check
+
+# The field a period outside the bounds is corrected in (None: the period as a whole).
+BOUND_FIELDS: dict[str, str | None] = {
+    "too_early": "period_start",
+    "too_late": "period_end",
+    "too_long": None,
+}
 
 
 class ReportRequestForm(forms.Form):
@@ -128,6 +138,17 @@ class ReportRequestForm(forms.Form):
         except ValidationError as error:
             field = "organisation" if error.code == "organisation" else "partner"
             self.add_error(field, error)
+        if period is not None:
+            try:
+                period_bounds_check(
+                    period,
+                    first_record=first_record_date(),
+                    today=timezone.localdate(),
+                    max_years=settings.REPORT_MAX_YEARS,
+                )
+            except ValidationError as error:
+                self.add_error("month" if month else BOUND_FIELDS.get(str(error.code)), error)
+                return cleaned
         cleaned["period"] = period
         return cleaned
 

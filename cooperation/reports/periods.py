@@ -85,3 +85,32 @@ def uncertain_range(
     if precision == "year":
         return date, datetime.date(date.year, 12, 31)
     return date, date
+
+
+def period_bounds_check(
+    period: Period, *, first_record: datetime.date | None, today: datetime.date, max_years: int
+) -> None:
+    """Refuse a period the records cannot fill: one starting before the decade of the first
+    record (or of today, with no records yet), ending after next year, or longer than
+    `max_years`. Raises ValidationError naming the field to correct (`error.code`)."""
+    first = first_record or today
+    earliest = datetime.date(first.year - first.year % 10, 1, 1)
+    latest = datetime.date(today.year + 1, 12, 31)
+    if period.start < earliest:
+        raise ValidationError(
+            _("Period start: the records begin in %(decade)ss; start on %(day)s or later.")
+            % {"decade": earliest.year, "day": formats.date_format(earliest, "j F Y")},
+            code="too_early",
+        )
+    if period.end > latest:
+        raise ValidationError(
+            _("Period end: a report can look no further than the end of next year, %(day)s.")
+            % {"day": formats.date_format(latest, "j F Y")},
+            code="too_late",
+        )
+    if (period.end - period.start).days + 1 > max_years * 366:
+        raise ValidationError(
+            _("Period: a report covers at most %(years)d years; choose a shorter period.")
+            % {"years": max_years},
+            code="too_long",
+        )
