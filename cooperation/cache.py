@@ -94,14 +94,22 @@ def page_cache_seconds() -> int:
     return settings.PAGE_CACHE_SECONDS
 
 
+_VERSION_READ = "_concord_data_version"
+
+
 def fragment_key(request, name: str) -> str:
-    """The key of a page fragment for this request's reader, language, path and data."""
+    """The key of a page fragment for this request's reader, language, path and data (the
+    data version is read once per request, however many fragments the page has)."""
+    version = getattr(request, _VERSION_READ, None)
+    if version is None:
+        version = data_version()
+        setattr(request, _VERSION_READ, version)
     parts = [
         name,
         visibility.audience_key(request.user),
         getattr(request, "LANGUAGE_CODE", settings.LANGUAGE_CODE),
         request.get_full_path(),
-        str(data_version()),
+        str(version),
     ]
     digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
     return f"fragment:{name}:{digest}"

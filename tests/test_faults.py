@@ -15,7 +15,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,6 +29,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.db import connection
 
+from bench.load import free_port
 from cooperation.models import Report, ReportStatus
 from cooperation.roles import EDITOR, roles_sync
 from tests import factories
@@ -48,12 +48,6 @@ def require(condition: bool, message: str) -> None:
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_for(predicate, timeout: float, interval: float = 0.25, what: str = "condition"):
