@@ -40,6 +40,13 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be a whole number, got {value!r}.") from None
 
 
+def env_positive_int(name: str, default: int) -> int:
+    value = env_int(name, default)
+    if value < 1:
+        raise ImproperlyConfigured(f"{name} must be at least 1, got {value}.")
+    return value
+
+
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
 
@@ -227,6 +234,8 @@ if BEHIND_HTTPS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # How many proxies append to X-Forwarded-For in front of Django; the client address is the
 # entry that many places from the right (entries further left are whatever the client sent).
+# Sign-in lockouts key on it: 0 behind a proxy makes every visitor the proxy, so one address's
+# throttle refuses everyone; more than there are proxies lets a client name its own address.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1 if BEHIND_HTTPS_PROXY else 0)
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", BEHIND_HTTPS_PROXY)
 # Load balancers probe over plain HTTP inside the network.
@@ -266,13 +275,23 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-# Sign-in throttling (django-axes): a username is locked for a cool-off period after repeated
-# failures, whichever address they come from; so is an address, whichever usernames it tries.
-AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
-AXES_COOLOFF_TIME = env_int("LOGIN_COOLOFF_MINUTES", 15) / 60
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# Sign-in throttling (django-axes, cooperation.lockouts). An office signs in from one address
+# behind its gateway, so a username is locked only from the address it failed from: after
+# LOGIN_FAILURE_LIMIT failures there, until LOGIN_COOLOFF_MINUTES after the last one, while
+# colleagues behind the same gateway and the same person elsewhere still sign in. An address
+# that fails for more than LOGIN_ADDRESS_USERNAME_LIMIT usernames, or LOGIN_ADDRESS_FAILURE_LIMIT
+# times in all, within the cool-off is refused for every username until enough of its failures
+# age out. Refused sign-ins are not counted, so the time the lockout page gives holds. The
+# address is the one TRUSTED_PROXY_COUNT picks; administrators unlock in the admin.
+AXES_FAILURE_LIMIT = env_positive_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = env_positive_int("LOGIN_COOLOFF_MINUTES", 15) / 60
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+LOGIN_ADDRESS_USERNAME_LIMIT = env_positive_int("LOGIN_ADDRESS_USERNAME_LIMIT", 20)
+LOGIN_ADDRESS_FAILURE_LIMIT = env_positive_int("LOGIN_ADDRESS_FAILURE_LIMIT", 50)
+AXES_HANDLER = "cooperation.lockouts.SignInLockoutHandler"
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_CALLABLE = "cooperation.access_log.lockout_response"
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "cooperation.lockouts.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "cooperation.access_log.client_ip"
 AXES_USERNAME_CALLABLE = "cooperation.access_log.throttled_username"
 AXES_VERBOSE = False

@@ -7,15 +7,12 @@ Lines go to the `concord.access` logger, e.g.
 
 import ipaddress
 import logging
-import math
 
 from axes.backends import AxesStandaloneBackend
-from axes.helpers import get_cool_off
 from axes.signals import user_locked_out
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
-from django.shortcuts import render
 
 logger = logging.getLogger("concord.access")
 
@@ -109,13 +106,6 @@ class PermissionRefusalLogMiddleware:
         ):
             log_event("permission-refused", request=request, path=request.path)
         return response
-
-
-def lockout_response(request, original_response=None, credentials=None):
-    """The page a locked-out sign-in gets: 429, in the site's look, saying how long to wait."""
-    cool_off = get_cool_off(request)
-    minutes = max(1, math.ceil(cool_off.total_seconds() / 60)) if cool_off else 0
-    return render(request, "registration/locked_out.html", {"minutes": minutes}, status=429)
 
 
 class SignInThrottleBackend(AxesStandaloneBackend):

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from cooperation import models, services, visibility
+from cooperation.admin_lockouts import unlock_sign_in
 from cooperation.admin_protection import ProtectCitedAdminMixin
 
 admin.site.site_header = _("Concord administration")
@@ -456,10 +457,12 @@ class MembershipInline(admin.TabularInline):
 
 
 class ConcordUserAdmin(UserAdmin):
-    """Django's user admin, with the organisations each user belongs to."""
+    """Django's user admin, with the organisations each user belongs to and an action that
+    unlocks their sign-in."""
 
     inlines = [*UserAdmin.inlines, MembershipInline]
     list_display = [*UserAdmin.list_display, "organisations"]
+    actions = [unlock_sign_in]
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("memberships__partner")

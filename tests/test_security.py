@@ -1,7 +1,6 @@
-"""Sign-in, throttling, sessions, security headers, the Content Security Policy, the access
-log, and the production settings passing `check --deploy`."""
+"""Sign-in, sessions, security headers, the Content Security Policy, the access log, and the
+production settings passing `check --deploy`. Lockouts are tested in tests/test_lockouts.py."""
 
-import datetime
 import logging
 import os
 import secrets
@@ -10,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from axes.models import AccessAttempt
 from django.conf import settings
 from django.urls import reverse
 
@@ -65,49 +63,6 @@ def test_wrong_password_says_so_without_saying_which_part(client, alice):
     response = sign_in(client, password="wrong")
     assert response.status_code == 200
     assert "Please enter a correct username and password" in response.content.decode()
-
-
-def test_username_is_locked_after_repeated_failures_from_any_address(client, alice):
-    for attempt in range(settings.AXES_FAILURE_LIMIT - 1):
-        assert sign_in(client, password="wrong", ip=f"198.51.100.{attempt}").status_code == 200
-    locked = sign_in(client, password="wrong", ip="198.51.100.99")
-    assert locked.status_code == 429
-    text = locked.content.decode()
-    assert "it is locked" in text and "Try again in 15 minutes" in text
-    # Locked by username: the right password from a fresh address is still refused.
-    assert sign_in(client, ip="203.0.113.50").status_code == 429
-    assert "_auth_user_id" not in client.session
-
-
-def test_lockout_ends_after_the_cool_off_period(client, alice):
-    for _ in range(settings.AXES_FAILURE_LIMIT):
-        sign_in(client, password="wrong")
-    assert sign_in(client).status_code == 429
-    cool_off = datetime.timedelta(hours=settings.AXES_COOLOFF_TIME)
-    AccessAttempt.objects.update(attempt_time=datetime.datetime.now(datetime.UTC) - cool_off * 2)
-    assert sign_in(client, ip="203.0.113.51").status_code == 302
-
-
-def test_behind_a_proxy_the_lockout_counts_the_forwarded_client_address(client, db, settings):
-    settings.TRUSTED_PROXY_COUNT = 1
-    proxy = "10.0.0.2"
-    for n in range(settings.AXES_FAILURE_LIMIT):
-        sign_in(
-            client,
-            username=f"nobody{n}",
-            password="wrong",
-            ip=proxy,
-            HTTP_X_FORWARDED_FOR="1.2.3.4, 192.0.2.10",
-        )
-    attempt = AccessAttempt.objects.first()
-    # The address the proxy saw, not the proxy's own, nor what the client claimed.
-    assert attempt.ip_address == "192.0.2.10"
-    factories.UserFactory(username="bob")
-    locked = sign_in(client, username="bob", ip=proxy, HTTP_X_FORWARDED_FOR="192.0.2.10")
-    assert locked.status_code == 429
-    # Another client behind the same proxy is not locked out with it.
-    response = sign_in(client, username="bob", ip=proxy, HTTP_X_FORWARDED_FOR="192.0.2.11")
-    assert response.status_code == 302
 
 
 def test_security_events_are_logged_with_user_and_address(client, alice, caplog):
