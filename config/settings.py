@@ -300,6 +300,10 @@ AXES_VERBOSE = False
 REPORT_REQUESTS_PER_HOUR = env_int("REPORT_REQUESTS_PER_HOUR", 10)
 # The longest period one report may cover, in years.
 REPORT_MAX_YEARS = env_int("REPORT_MAX_YEARS", 20)
+# A building report holds a lease its worker renews every REPORT_HEARTBEAT_SECONDS; another
+# worker takes over a build whose lease has not been renewed for REPORT_LEASE_SECONDS.
+REPORT_LEASE_SECONDS = env_int("REPORT_LEASE_SECONDS", 20)
+REPORT_HEARTBEAT_SECONDS = env_int("REPORT_HEARTBEAT_SECONDS", 5)
 
 # Exports of the list pages (cooperation.exports). The CSV streams every row; an Excel workbook
 # stops at EXPORT_XLSX_MAX_ROWS rows and says so. At most EXPORT_CONCURRENCY exports are prepared

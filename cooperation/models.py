@@ -790,7 +790,31 @@ class Report(models.Model):
         blank=True,
         help_text=_("When it was last put in the queue; a report queued too long is sent again."),
     )
+    sent_at = models.DateTimeField(
+        _("sent to the queue"),
+        null=True,
+        blank=True,
+        help_text=_("When the broker last took the build task; empty while it could not."),
+    )
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(
+        _("last heartbeat"),
+        null=True,
+        blank=True,
+        help_text=_("When the worker building it last said it was still at work."),
+    )
+    lease_expires_at = models.DateTimeField(
+        _("lease expires"),
+        null=True,
+        blank=True,
+        help_text=_("A build not renewed by then is taken over by another worker."),
+    )
+    lease_owner = models.CharField(
+        _("built by"),
+        max_length=200,
+        blank=True,
+        help_text=_("The worker and process holding the lease."),
+    )
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     file = models.FileField(_("file"), upload_to="reports/%Y/%m/", blank=True)
     size = models.PositiveBigIntegerField(_("size in bytes"), null=True, blank=True)
@@ -803,7 +827,16 @@ class Report(models.Model):
         blank=True,
         help_text=_("SHA-256 of the records the report was built from."),
     )
-    error = models.TextField(_("error"), blank=True)
+    error = models.TextField(
+        _("error"),
+        blank=True,
+        help_text=_("Why the last attempt stopped, in a sentence for the people who asked."),
+    )
+    error_detail = models.TextField(
+        _("technical error"),
+        blank=True,
+        help_text=_("The error as the software reported it, for administrators."),
+    )
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
 
     class Meta:

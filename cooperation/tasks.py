@@ -12,6 +12,7 @@ from cooperation.reports import services
 
 
 @shared_task(
+    bind=True,
     acks_late=True,
     autoretry_for=(OperationalError, InterfaceError),
     retry_backoff=5,
@@ -19,10 +20,15 @@ from cooperation.reports import services
     retry_jitter=True,
     max_retries=5,
 )
-def render_report(report_id: int) -> str | None:
-    """Build one report's PDF; a second run finds it claimed or done and returns."""
-    report = services.report_render(report_id=report_id)
-    return report.status if report else None
+def render_report(self, report_id: int) -> str | None:
+    """Build one report's PDF. A second run finds it done and returns; one that finds a live
+    worker building it comes back when that worker's lease runs out, to take over if it died."""
+    outcome = services.report_render(report_id=report_id, worker=self.request.hostname or "")
+    if isinstance(outcome, services.Held):
+        if not self.request.is_eager:  # in-process, a countdown would not wait
+            services.report_enqueue(report_id, countdown=outcome.seconds_left() + 1)
+        return "held"
+    return outcome.status if outcome else None
 
 
 @shared_task(acks_late=True, autoretry_for=(OperationalError, InterfaceError), retry_backoff=True)
@@ -32,7 +38,7 @@ def generate_monthly_report() -> list[int]:
 
 
 @shared_task(acks_late=True, autoretry_for=(OperationalError, InterfaceError), retry_backoff=True)
-def fail_stuck_reports() -> dict[str, int]:
-    """Celery beat's sweep: requeue (or, out of attempts, fail) reports stuck running, and
-    send again those stuck queued."""
-    return services.reports_fail_stuck()
+def recover_reports() -> dict[str, int]:
+    """Celery beat's sweep, and each worker's first task after it (re)connects to the broker:
+    take back builds whose worker died, and send the reports the broker never took."""
+    return services.reports_recover()

@@ -1,3 +1,5 @@
+import sys
+
 import pytest
 from django.core.management import call_command
 
@@ -74,3 +76,21 @@ def page(browser):
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture
+def processes():
+    """Real processes a test starts (tests/processes.py), stopped when it ends."""
+    started = []
+    yield started
+    for process in reversed(started):
+        process.stop()
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The drills' recovery times (tests/test_drills.py), in the run's own output."""
+    processes = sys.modules.get("tests.processes")
+    if processes and processes.RECOVERY_TIMES:
+        terminalreporter.section("Recovery drills")
+        for drill, seconds in processes.RECOVERY_TIMES:
+            terminalreporter.write_line(f"{drill}: recovered in {seconds:.1f} s")

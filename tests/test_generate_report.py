@@ -68,7 +68,7 @@ def test_partner_alone_gives_its_whole_record_dossier_and_rebuild_builds_again(s
     generate("--partner", "ministry-of-interior", "--audience", "everything", "--rebuild")
     report.refresh_from_db()
     assert report.status == ReportStatus.READY and report.file.name != first_file
-    assert report.attempts == 2
+    assert report.attempts == 1  # a rebuild is a new request, its attempts counted afresh
 
 
 def test_public_dossier_of_an_internal_partner_is_refused(seed):

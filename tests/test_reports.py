@@ -513,7 +513,9 @@ def test_dossier_button_gives_visitors_the_public_dossier_of_a_public_partner(cl
     assert Report.objects.count() == 1
 
 
-def test_a_failed_report_page_shows_the_error_to_signed_in_users_only(viewer_client):
+def test_a_failed_report_page_says_why_to_everyone_and_the_technical_error_to_staff_only(
+    viewer_client, admin_client
+):
     from django.test import Client
 
     report = Report.objects.create(
@@ -521,12 +523,18 @@ def test_a_failed_report_page_shows_the_error_to_signed_in_users_only(viewer_cli
         period_start=NOVEMBER_2022.start,
         period_end=NOVEMBER_2022.end,
         status=ReportStatus.FAILED,
-        error="OSError: disk full",
+        error="The report could not be built because of an error in Concord.",
+        error_detail="Traceback …\nOSError: [Errno 28] No space left on device",
     )
     url = reverse("cooperation:report-detail", args=[report.pk])
-    assert "disk full" in viewer_client.get(url).content.decode()
-    anonymous = Client().get(url).content.decode()
-    assert "failed" in anonymous and "disk full" not in anonymous
+    for reader in (Client(), viewer_client):
+        page = reader.get(url).content.decode()
+        assert "Building this report failed." in page
+        assert "because of an error in Concord" in page
+        assert "No space left" not in page and "Technical error" not in page
+    page = admin_client.get(url).content.decode()
+    assert "Technical error (shown to administrators only)" in page
+    assert "OSError: [Errno 28] No space left on device" in page
 
 
 def test_every_pdf_string_goes_through_translation():

@@ -1,14 +1,18 @@
-"""Writes for reports: asking for one, building its PDF, and sweeping up the stuck ones.
+"""Writes for reports: asking for one, building its PDF, and recovering the stopped ones.
 
 A report moves queued → running → ready (or failed). Every move is an optimistic claim,
 `filter(pk=…, status=OLD).update(status=NEW)`, so a task delivered twice, a second worker or
 the sweep can never build the same report twice at once: whoever loses the claim does nothing.
+A running report is held under a lease its worker renews (`leases`); once the lease expires
+another worker may take the build over, and the earlier run's writes land nowhere.
 """
 
 import datetime
 import hashlib
 import logging
 import os
+import traceback
+from dataclasses import dataclass
 from pathlib import Path
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -17,13 +21,14 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import DatabaseError, InterfaceError, OperationalError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from cooperation import visibility
 from cooperation.models import Partner, Report, ReportAudience, ReportKind, ReportStatus
+from cooperation.reports import leases
 from cooperation.reports.collect import Subject, report_data_collect, whole_record_start
 from cooperation.reports.periods import Period, previous_month
 from cooperation.reports.rendering import report_pdf_render
@@ -33,11 +38,25 @@ logger = logging.getLogger(__name__)
 
 WHOLE_RECORD = "whole_record"
 
-# Builds a report may start before the sweep gives up on it (each lost worker costs one).
+# Builds one request may start before it is failed (each worker lost on it costs one).
 MAX_ATTEMPTS = 3
 
 # Errors worth another try later: the database or the disk was briefly unavailable.
 TRANSIENT_ERRORS = (OperationalError, InterfaceError)
+
+# A report the broker did not take is sent again by the sweep once it is this old, leaving the
+# request's own send (right after it commits) the time to land.
+SEND_GRACE_SECONDS = 5
+
+
+@dataclass(frozen=True)
+class Held:
+    """The report is being built by a worker whose lease runs until `until`."""
+
+    until: datetime.datetime
+
+    def seconds_left(self, now: datetime.datetime | None = None) -> float:
+        return max(0.0, (self.until - (now or timezone.now())).total_seconds())
 
 
 def report_kind_for(*, period: Period, partner: Partner | None) -> str:
@@ -48,15 +67,29 @@ def report_kind_for(*, period: Period, partner: Partner | None) -> str:
     return ReportKind.PERIOD
 
 
-def _enqueue(report_id: int) -> None:
-    """Send the build task once the surrounding transaction commits.
+def report_enqueue(report_id: int, *, countdown: float | None = None) -> None:
+    """Send the build task once the surrounding transaction commits (at once outside one)."""
+    transaction.on_commit(lambda: report_send(report_id, countdown=countdown), robust=True)
 
-    robust: a broker that does not answer must not undo the request that asked for the
-    report; the report stays queued and the sweep sends it again.
+
+def report_send(report_id: int, *, countdown: float | None = None) -> bool:
+    """Hand the build task to the broker; False when the broker did not take it.
+
+    A broker that does not answer must not undo the request that asked for the report: the
+    report stays queued with no `sent_at`, which the page shows, and the sweep sends it again
+    as soon as the broker answers.
     """
     from cooperation import tasks
 
-    transaction.on_commit(lambda: tasks.render_report.delay(report_id), robust=True)
+    try:
+        tasks.render_report.apply_async((report_id,), countdown=countdown)
+    except Exception:
+        logger.warning("Report %s could not be sent to the queue.", report_id, exc_info=True)
+        return False
+    Report.objects.filter(pk=report_id, status=ReportStatus.QUEUED, sent_at=None).update(
+        sent_at=timezone.now()
+    )
+    return True
 
 
 def report_audience_check(
@@ -120,16 +153,26 @@ def report_request(
         },
     )
     if created:
-        _enqueue(report.pk)
+        report_enqueue(report.pk)
         return report, True
     again = [ReportStatus.FAILED, ReportStatus.READY] if rebuild else [ReportStatus.FAILED]
-    claimed = Report.objects.filter(pk=report.pk, status__in=again).update(
-        status=ReportStatus.QUEUED, queued_at=now, error=""
-    )
+    claimed = Report.objects.filter(pk=report.pk, status__in=again).update(**_fresh_queue(now))
     if claimed:
-        _enqueue(report.pk)
+        report_enqueue(report.pk)
     report.refresh_from_db()
     return report, bool(claimed)
+
+
+def _fresh_queue(now: datetime.datetime) -> dict:
+    """The fields of a report asked for again: back in the queue, its attempts counted anew."""
+    return {
+        "status": ReportStatus.QUEUED,
+        "queued_at": now,
+        "sent_at": None,
+        "attempts": 0,
+        "error": "",
+        "error_detail": "",
+    }
 
 
 def _is_user(user) -> bool:
@@ -234,51 +277,83 @@ def _delete_file(name: str) -> None:
             logger.warning("Could not delete report file %s", name, exc_info=True)
 
 
-def _error_text(error: BaseException) -> str:
+def _failure(error: BaseException) -> tuple[str, str]:
+    """Why a build failed: a sentence for the people who asked, and the technical error."""
+    technical = "".join(traceback.format_exception(error))[-4000:]
     if isinstance(error, SoftTimeLimitExceeded):
-        return _("Building the report took longer than %(seconds)s seconds and was stopped.") % {
-            "seconds": settings.CELERY_TASK_SOFT_TIME_LIMIT
-        }
-    if isinstance(error, ValidationError):
-        return " ".join(error.messages)
-    return f"{type(error).__name__}: {error}"[:2000]
+        human = _(
+            "Building the report took longer than %(seconds)s seconds and was stopped. "
+            "A shorter period builds faster."
+        ) % {"seconds": settings.CELERY_TASK_SOFT_TIME_LIMIT}
+    elif isinstance(error, ValidationError):
+        human = " ".join(error.messages)
+    else:
+        human = _(
+            "The report could not be built because of an error in Concord. Administrators can "
+            "see the technical error on this page; trying again may not help until it is fixed."
+        )
+    return human, technical
 
 
-def report_render(*, report_id: int) -> Report | None:
-    """Build one report's PDF. Returns None when another run has it, or it is not queued.
+def _exhausted_failure(now: datetime.datetime) -> dict:
+    return {
+        "status": ReportStatus.FAILED,
+        "finished_at": now,
+        "error": _(
+            "The build stopped without finishing %(attempts)s times: each time, the worker "
+            "building it stopped (it may have run out of memory or been restarted)."
+        )
+        % {"attempts": MAX_ATTEMPTS},
+    }
 
-    The PDF is built in memory and written whole; a failure leaves the report failed with
-    the error text and no new file. A transient database error puts it back in the queue
-    and is raised again, so that the task retries it.
-    """
-    started = timezone.now()
-    claimed = Report.objects.filter(pk=report_id, status=ReportStatus.QUEUED).update(
-        status=ReportStatus.RUNNING,
-        started_at=started,
-        finished_at=None,
-        attempts=F("attempts") + 1,
-        error="",
+
+def report_claim(*, report_id: int, owner: str, now: datetime.datetime) -> bool:
+    """Take the build: a queued report, or a running one whose lease has expired."""
+    takeable = Q(status=ReportStatus.QUEUED) | leases.lease_expired(now)
+    return bool(
+        Report.objects.filter(takeable, pk=report_id, attempts__lt=MAX_ATTEMPTS).update(
+            status=ReportStatus.RUNNING,
+            lease_owner=owner,
+            lease_expires_at=leases.lease_until(now),
+            heartbeat_at=now,
+            started_at=now,
+            finished_at=None,
+            attempts=F("attempts") + 1,
+        )
     )
-    if not claimed:
-        logger.info("Report %s is not queued (done, running or gone); nothing to do.", report_id)
-        return None
+
+
+def report_render(*, report_id: int, worker: str = "") -> Report | Held | None:
+    """Build one report's PDF.
+
+    Returns the report once built or failed; `Held` when a live worker is building it (the
+    caller looks again when that lease runs out); None when there is nothing to do (ready,
+    failed, or gone). The PDF is built in memory and written whole; a failure leaves the report
+    failed with its reasons and no new file. A transient database error puts it back in the
+    queue and is raised again, so that the task retries it.
+    """
+    owner = leases.lease_owner_name(worker)
+    started = timezone.now()
+    if not report_claim(report_id=report_id, owner=owner, now=started):
+        return _not_claimed(report_id, started)
 
     report = Report.objects.select_related("partner").get(pk=report_id)
     previous_file = report.file.name
     new_file = ""
     try:
-        language = report.parameters.get("language") or settings.LANGUAGE_CODE
-        judged_on = timezone.localdate()
-        with translation.override(language):
-            data = report_data_collect(subject=report_subject(report=report), today=judged_on)
-            digest = data_hash(data)
-            rendered = report_pdf_render(
-                kind=report.kind, data=data, digest=digest, report_id=report.pk
+        with leases.Heartbeat(report, owner):
+            language = report.parameters.get("language") or settings.LANGUAGE_CODE
+            judged_on = timezone.localdate()
+            with translation.override(language):
+                data = report_data_collect(subject=report_subject(report=report), today=judged_on)
+                digest = data_hash(data)
+                rendered = report_pdf_render(
+                    kind=report.kind, data=data, digest=digest, report_id=report.pk
+                )
+            new_file = _store(
+                report_file_name(report=report, content=rendered.content), rendered.content
             )
-        new_file = _store(
-            report_file_name(report=report, content=rendered.content), rendered.content
-        )
-        finished = Report.objects.filter(pk=report_id, status=ReportStatus.RUNNING).update(
+        finished = leases.held(report, owner).update(
             status=ReportStatus.READY,
             file=new_file,
             size=len(rendered.content),
@@ -287,9 +362,12 @@ def report_render(*, report_id: int) -> Report | None:
             data_hash=digest,
             parameters=report.parameters | {"judged_on": judged_on.isoformat()},
             finished_at=timezone.now(),
+            lease_expires_at=None,
+            error="",
+            error_detail="",
         )
         if not finished:
-            # The sweep gave up on this run meanwhile; its verdict stands.
+            # The lease ran out and another run took over (or the sweep gave up): theirs stands.
             _delete_file(new_file)
             return None
         if previous_file and previous_file != new_file:
@@ -301,70 +379,104 @@ def report_render(*, report_id: int) -> Report | None:
             len(rendered.content),
             (timezone.now() - started).total_seconds(),
         )
-    except TRANSIENT_ERRORS:
+    except TRANSIENT_ERRORS as error:
         _delete_file(new_file)
         logger.warning("Report %s hit a transient error; back to the queue.", report_id)
+        if report.attempts < MAX_ATTEMPTS:
+            outcome = {
+                "status": ReportStatus.QUEUED,
+                "queued_at": timezone.now(),
+                "error": _("The database was briefly unavailable; the build is tried again."),
+            }
+        else:
+            outcome = {
+                "status": ReportStatus.FAILED,
+                "finished_at": timezone.now(),
+                "error": _("The database was unavailable on each of %(attempts)s attempts.")
+                % {"attempts": MAX_ATTEMPTS},
+            }
         try:
-            Report.objects.filter(pk=report_id, status=ReportStatus.RUNNING).update(
-                status=ReportStatus.QUEUED, queued_at=timezone.now()
+            leases.held(report, owner).update(
+                **outcome, lease_expires_at=None, error_detail=_failure(error)[1]
             )
         except DatabaseError:
-            pass  # still running in the database; the sweep will fail it after the time limit
+            pass  # still running in the database; the lease runs out and the sweep requeues it
         raise
     except Exception as error:
         _delete_file(new_file)
         logger.exception("Report %s failed.", report_id)
-        Report.objects.filter(pk=report_id, status=ReportStatus.RUNNING).update(
-            status=ReportStatus.FAILED, error=_error_text(error), finished_at=timezone.now()
+        human, technical = _failure(error)
+        leases.held(report, owner).update(
+            status=ReportStatus.FAILED,
+            error=human,
+            error_detail=technical,
+            finished_at=timezone.now(),
+            lease_expires_at=None,
         )
     return Report.objects.get(pk=report_id)
 
 
-def reports_fail_stuck(*, now: datetime.datetime | None = None) -> dict[str, int]:
-    """Sweep up builds nobody is finishing.
+def _not_claimed(report_id: int, now: datetime.datetime) -> Held | None:
+    """Why a build could not be claimed: held by a live worker, out of attempts, or done."""
+    report = Report.objects.filter(pk=report_id).first()
+    if report is None or report.status != ReportStatus.RUNNING:
+        logger.info("Report %s is ready, failed or gone; nothing to do.", report_id)
+        return None
+    if report.lease_expires_at and report.lease_expires_at >= now:
+        logger.info("Report %s is being built by %s.", report_id, report.lease_owner)
+        return Held(until=report.lease_expires_at)
+    Report.objects.filter(leases.lease_expired(now), pk=report_id).update(**_exhausted_failure(now))
+    return None
 
-    A report running past the hard time limit lost its worker (killed, out of memory, time
-    limit): it goes back to the queue and is sent again while it has attempts left, and is
-    failed after that, so a report that kills every worker stops being retried. A report
-    queued that long lost its message (or the broker was down when it was sent): it is sent
-    again.
+
+def reports_recover(*, now: datetime.datetime | None = None) -> dict[str, int]:
+    """Celery beat's sweep, every few seconds: recover the builds that stopped.
+
+    - A running report whose lease expired lost its worker: it goes back to the queue and is
+      sent again while it has attempts left, and fails after that, so a report that kills
+      every worker stops being retried.
+    - A queued report the broker never took (it was down) is sent again.
+    - A queued report sent longer ago than the task time limit lost its message (a broker
+      restarted without its data): it is sent again.
     """
     now = now or timezone.now()
-    cutoff = now - datetime.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
-    stuck = Report.objects.filter(status=ReportStatus.RUNNING, started_at__lt=cutoff)
-    requeued = []
-    for report_id in stuck.filter(attempts__lt=MAX_ATTEMPTS).values_list("pk", flat=True):
-        if Report.objects.filter(
-            pk=report_id, status=ReportStatus.RUNNING, started_at__lt=cutoff
-        ).update(status=ReportStatus.QUEUED, queued_at=now):
-            requeued.append(report_id)
-    failed = stuck.filter(attempts__gte=MAX_ATTEMPTS).update(
-        status=ReportStatus.FAILED,
-        finished_at=now,
-        error=_(
-            "The build stopped without finishing %(attempts)s times (the worker stopped or ran "
-            "out of time). Ask for the report again to retry."
+    stopped = Report.objects.filter(leases.lease_expired(now))
+    resend = []
+    for report_id, owner, heartbeat in stopped.filter(attempts__lt=MAX_ATTEMPTS).values_list(
+        "pk", "lease_owner", "heartbeat_at"
+    ):
+        requeued = stopped.filter(pk=report_id, lease_owner=owner).update(
+            status=ReportStatus.QUEUED,
+            queued_at=now,
+            sent_at=None,
+            lease_expires_at=None,
+            error=_("The worker building it stopped answering."),
+            error_detail=f"Lease of {owner or 'no worker'} expired; last heartbeat {heartbeat}.",
         )
-        % {"attempts": MAX_ATTEMPTS},
+        if requeued:
+            resend.append(report_id)
+    failed = stopped.filter(attempts__gte=MAX_ATTEMPTS).update(**_exhausted_failure(now))
+    queued = Report.objects.filter(status=ReportStatus.QUEUED)
+    unsent = queued.filter(
+        sent_at=None, queued_at__lt=now - datetime.timedelta(seconds=SEND_GRACE_SECONDS)
     )
-    stale = Report.objects.filter(status=ReportStatus.QUEUED, queued_at__lt=cutoff)
-    for report_id in stale.values_list("pk", flat=True):
-        if Report.objects.filter(
-            pk=report_id, status=ReportStatus.QUEUED, queued_at__lt=cutoff
-        ).update(queued_at=now):
-            requeued.append(report_id)
-    for report_id in requeued:
-        _enqueue(report_id)
-    if failed or requeued:
-        logger.warning("Report sweep: %s failed as stuck, %s sent again.", failed, len(requeued))
-    return {"failed": failed, "resent": len(requeued)}
+    resend += unsent.values_list("pk", flat=True)
+    lost_cutoff = now - datetime.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+    for report_id in queued.filter(sent_at__lt=lost_cutoff).values_list("pk", flat=True):
+        if queued.filter(pk=report_id, sent_at__lt=lost_cutoff).update(sent_at=None):
+            resend.append(report_id)
+    for report_id in resend:
+        report_enqueue(report_id)
+    if failed or resend:
+        logger.warning("Report sweep: %s failed, %s sent again.", failed, len(resend))
+    return {"failed": failed, "resent": len(resend)}
 
 
 def report_retry(*, report: Report) -> bool:
     """Queue a failed or ready report again; False when it is already queued or running."""
     claimed = Report.objects.filter(
         pk=report.pk, status__in=[ReportStatus.FAILED, ReportStatus.READY]
-    ).update(status=ReportStatus.QUEUED, queued_at=timezone.now(), error="")
+    ).update(**_fresh_queue(timezone.now()))
     if claimed:
-        _enqueue(report.pk)
+        report_enqueue(report.pk)
     return bool(claimed)

@@ -20,6 +20,7 @@ from cooperation.ratelimit import (
 from cooperation.reports import selectors, services
 from cooperation.reports.filtersets import ReportFilterSet
 from cooperation.reports.forms import ReportRequestForm
+from cooperation.reports.progress import report_progress
 from cooperation.reports.tables import ReportTable
 
 # While a report is queued or running, its page reloads itself this often (seconds).
@@ -108,13 +109,24 @@ def report_detail(request, pk):
         matches = services.report_data_current_hash(report=report) == report.data_hash
     context = {
         "report": report,
+        "progress": report_progress(report, for_staff=request.user.is_staff),
         "in_progress": in_progress,
         "refresh_seconds": REFRESH_SECONDS,
         "data_matches": matches,
         "can_request": selectors.report_can_request(request.user),
-        "show_error": request.user.is_authenticated,
+        "can_ask_for_dossier": _can_ask_for_dossier(request.user, report),
+        "show_technical_error": request.user.is_staff,
     }
     return render(request, "reports/report_detail.html", context)
+
+
+def _can_ask_for_dossier(user, report) -> bool:
+    """Whether the partner profile's dossier button would ask for this very report's audience,
+    so that anyone who may press it (a visitor, for the public dossier) may try it again."""
+    if not report.is_whole_record or report.partner_id is None:
+        return False
+    audience = visibility.widest_audience(user, about=report.partner)
+    return audience == (report.audience, report.audience_organisation_id)
 
 
 def report_download(request, pk):

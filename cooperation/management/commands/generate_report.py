@@ -14,10 +14,10 @@ wait for it); without one it runs here and now.
 import time
 
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
 from cooperation.models import Report, ReportStatus
 from cooperation.reports.forms import ReportRequestForm
+from cooperation.reports.progress import progress_text, report_progress
 
 
 class Command(BaseCommand):
@@ -68,17 +68,23 @@ class Command(BaseCommand):
         return self._describe(report, queued)
 
     def _wait(self, report: Report, seconds: int) -> Report:
-        deadline = timezone.now().timestamp() + seconds
+        """Poll until the report is done or the time is up, saying each new state once."""
+        deadline = time.monotonic() + seconds
+        said = ""
         while report.status in (ReportStatus.QUEUED, ReportStatus.RUNNING):
-            if timezone.now().timestamp() >= deadline:
+            if time.monotonic() >= deadline:
                 break
+            headline = report_progress(report).headline
+            if seconds and headline != said:
+                self.stdout.write(headline)
+                said = headline
             time.sleep(0.5)
             report.refresh_from_db()
         return report
 
     def _describe(self, report: Report, queued: bool) -> str:
         if report.status == ReportStatus.FAILED:
-            raise CommandError(f"Report #{report.pk} ({report}) failed: {report.error}")
+            raise CommandError(f"Report #{report.pk} ({report}): {progress_text(report)}")
         if report.status == ReportStatus.READY:
             verb = "Built" if queued else "Already built"
             return (
@@ -86,4 +92,4 @@ class Command(BaseCommand):
                 f"{report.page_count} pages, {report.file.path}"
             )
         verb = "Queued" if queued else "Already in progress"
-        return f"{verb}: report #{report.pk}, {report} ({report.get_status_display()})."
+        return f"{verb}: report #{report.pk}, {report}. {progress_text(report)}"
