@@ -816,7 +816,7 @@ class Report(models.Model):
         help_text=_("The worker and process holding the lease."),
     )
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
-    file = models.FileField(_("file"), upload_to="reports/%Y/%m/", blank=True)
+    file = models.FileField(_("file"), upload_to="reports/%Y/%m/", max_length=255, blank=True)
     size = models.PositiveBigIntegerField(_("size in bytes"), null=True, blank=True)
     page_count = models.PositiveIntegerField(_("pages"), null=True, blank=True)
     sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)

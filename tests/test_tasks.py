@@ -11,7 +11,7 @@ from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from cooperation import tasks
-from cooperation.models import Report, ReportAudience, ReportKind, ReportStatus
+from cooperation.models import Partner, Report, ReportAudience, ReportKind, ReportStatus
 from cooperation.reports import leases, services
 from cooperation.reports.periods import month_parse
 from tests import factories
@@ -402,4 +402,22 @@ def test_a_build_longer_than_its_lease_is_never_mistaken_for_a_dead_one(
     assert all(isinstance(outcome, services.Held) for outcome in outcomes[:-1])
     report.refresh_from_db()
     assert (report.status, report.attempts) == (ReportStatus.READY, 1)
+    assert len(pdf_files(media)) == 1
+
+
+def test_a_rebuilt_report_with_a_long_name_is_stored(media):
+    """A rebuild whose PDF is byte-identical gets a suffixed name; a long partner slug and a
+    large report number must still fit the file column."""
+    partner = factories.PartnerFactory(slug="p" * Partner._meta.get_field("slug").max_length)
+    report = Report.objects.create(
+        pk=12_345_678,
+        kind=ReportKind.DOSSIER,
+        partner=partner,
+        period_start=NOVEMBER_2022.start,
+        period_end=NOVEMBER_2022.end,
+        audience=ReportAudience.EVERYTHING,
+    )
+    for _ in range(2):
+        assert services.report_render(report_id=report.pk).status == ReportStatus.READY
+        services.report_retry(report=report)
     assert len(pdf_files(media)) == 1

@@ -98,5 +98,10 @@ class Migration(migrations.Migration):
                 verbose_name="error",
             ),
         ),
+        migrations.AlterField(
+            model_name="report",
+            name="file",
+            field=models.FileField(blank=True, max_length=255, upload_to="reports/%Y/%m/", verbose_name="file"),
+        ),
         migrations.RunPython(sweep_every_few_seconds, sweep_every_ten_minutes),
     ]

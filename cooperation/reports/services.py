@@ -251,7 +251,9 @@ def report_file_name(*, report: Report, content: bytes) -> str:
 
 def _store(name: str, content: bytes) -> str:
     """Write the file whole or not at all: to a partial name first, then renamed into place."""
-    name = default_storage.get_available_name(name)
+    name = default_storage.get_available_name(
+        name, max_length=Report._meta.get_field("file").max_length
+    )
     try:
         path = Path(default_storage.path(name))
     except NotImplementedError:  # not a file system storage: it writes the file its own way
