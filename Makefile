@@ -67,6 +67,7 @@ bench: install system-run
 	$(BIN)/python manage.py migrate --no-input -v0
 	$(BIN)/python manage.py loaddata -v0 fixtures/seed.json
 	$(BIN)/python manage.py bench_pages --settings=bench.settings --divide $(BENCH_DIVIDE) $(BENCH_ARGS)
+	$(BIN)/python manage.py bench_import --settings=bench.settings --divide $(BENCH_DIVIDE)
 
 BENCH_SECONDS ?= 30
 BENCH_CLIENTS ?= 16

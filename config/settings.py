@@ -311,3 +311,8 @@ REPORT_HEARTBEAT_SECONDS = env_int("REPORT_HEARTBEAT_SECONDS", 5)
 # an export is answered 503 with Retry-After.
 EXPORT_XLSX_MAX_ROWS = env_int("EXPORT_XLSX_MAX_ROWS", 50_000)
 EXPORT_CONCURRENCY = env_int("EXPORT_CONCURRENCY", 2)
+
+# Imports (cooperation.imports): a file over IMPORT_MAX_BYTES or with more than IMPORT_MAX_ROWS
+# rows is refused before any row is written.
+IMPORT_MAX_BYTES = env_positive_int("IMPORT_MAX_BYTES", 20 * 1024 * 1024)
+IMPORT_MAX_ROWS = env_positive_int("IMPORT_MAX_ROWS", 200_000)

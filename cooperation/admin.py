@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from cooperation import models, services, visibility
+from cooperation.admin_imports import ImportAdminMixin
 from cooperation.admin_lockouts import unlock_sign_in
 from cooperation.admin_protection import ProtectCitedAdminMixin
 
@@ -249,14 +250,16 @@ class RecordAdmin(SharingMixin, ServiceAdmin):
 
 
 @admin.register(models.Topic)
-class TopicAdmin(ServiceAdmin):
+class TopicAdmin(ImportAdminMixin, ServiceAdmin):
+    import_kinds = ["topic"]
     list_display = ["name", "slug"]
     search_fields = ["name", "description"]
     prepopulated_fields = {"slug": ["name"]}
 
 
 @admin.register(models.Source)
-class SourceAdmin(SharingMixin, ServiceAdmin):
+class SourceAdmin(ImportAdminMixin, SharingMixin, ServiceAdmin):
+    import_kinds = ["source"]
     formfield_overrides = {URLField: {"assume_scheme": "https"}}
     fields = [
         "title",
@@ -278,7 +281,8 @@ class SourceAdmin(SharingMixin, ServiceAdmin):
 
 
 @admin.register(models.Partner)
-class PartnerAdmin(ProtectCitedAdminMixin, RecordAdmin):
+class PartnerAdmin(ImportAdminMixin, ProtectCitedAdminMixin, RecordAdmin):
+    import_kinds = ["partner"]
     list_display = ["name", "short_name", "kind", "country", "part_of", "visibility", "owned_by"]
     masked_relations = ("parent", "owner")
     part_of = masked_column("parent", _("part of"))
@@ -291,7 +295,8 @@ class PartnerAdmin(ProtectCitedAdminMixin, RecordAdmin):
 
 
 @admin.register(models.Person)
-class PersonAdmin(ProtectCitedAdminMixin, RecordAdmin):
+class PersonAdmin(ImportAdminMixin, ProtectCitedAdminMixin, RecordAdmin):
+    import_kinds = ["person"]
     list_display = ["name", "role", "of_partner", "visibility"]
     masked_relations = ("partner",)
     of_partner = masked_column("partner", _("partner"))
@@ -306,7 +311,8 @@ DATE_FIELDS = ("date", "date_precision", "date_inferred", "date_note")
 
 
 @admin.register(models.Meeting)
-class MeetingAdmin(RecordAdmin):
+class MeetingAdmin(ImportAdminMixin, RecordAdmin):
+    import_kinds = ["meeting"]
     list_display = ["title", "date", "date_precision", "location", "visibility"]
     list_filter = ["visibility", "date_precision", "topics", "partners__kind"]
     search_fields = ["title", "summary", "outcome", "location", "partners__name"]
@@ -326,7 +332,8 @@ class MeetingAdmin(RecordAdmin):
 
 
 @admin.register(models.Commitment)
-class CommitmentAdmin(RecordAdmin):
+class CommitmentAdmin(ImportAdminMixin, RecordAdmin):
+    import_kinds = ["commitment", "commitment_update"]
     list_display = ["title", "by", "status", "date", "target_date", "visibility"]
     masked_relations = ("made_by",)
     by = masked_column("made_by", _("by"))
@@ -368,7 +375,8 @@ class CommitmentAdmin(RecordAdmin):
 
 
 @admin.register(models.ComplaintCount)
-class ComplaintCountAdmin(RecordAdmin):
+class ComplaintCountAdmin(ImportAdminMixin, RecordAdmin):
+    import_kinds = ["complaintcount"]
     masked_relations = ("received_by",)
     received = masked_column("received_by", _("received by"))
     list_display = [
@@ -387,7 +395,8 @@ class ComplaintCountAdmin(RecordAdmin):
 
 
 @admin.register(models.Milestone)
-class MilestoneAdmin(RecordAdmin):
+class MilestoneAdmin(ImportAdminMixin, RecordAdmin):
+    import_kinds = ["milestone"]
     list_display = ["title", "kind", "date", "date_precision", "visibility"]
     list_filter = ["kind", "visibility", "date_precision", "topics"]
     search_fields = ["title", "description", "partners__name"]

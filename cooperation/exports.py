@@ -66,6 +66,13 @@ def neutralise(value):
     return value
 
 
+def unneutralise(value: str) -> str:
+    """The text `neutralise` was given: an import reads an export's cells back."""
+    if value.startswith("'") and value[1:].startswith(FORMULA_STARTS):
+        return value[1:]
+    return value
+
+
 def table_values(table, *, limit: int | None = None) -> Iterator[list]:
     """`table.as_values()`: the headers, then each row's export values, neutralised; at most
     `limit` rows.
@@ -178,12 +185,12 @@ class ClosingIterator:
 # Responses --------------------------------------------------------------------------------
 
 
-def export_response(export_format: str, table, *, filename: str) -> HttpResponse:
+def export_response(export_format: str, table, *, filename: str, hxl: bool = False) -> HttpResponse:
     """The table as a CSV or Excel download, or a 503 asking to retry when too many exports
-    are being prepared."""
+    are being prepared. With `hxl`, a CSV's second line is the columns' HXL hashtags."""
     try:
         if export_format == CSV:
-            return csv_response(table, filename=filename)
+            return csv_response(table, filename=filename, hxl=hxl)
         return xlsx_response(table, filename=filename, max_rows=settings.EXPORT_XLSX_MAX_ROWS)
     except ExportsBusy:
         return exports_busy_response()
@@ -209,12 +216,15 @@ def csv_chunks(rows: Iterable[list]) -> Iterator[bytes]:
         yield buffer.getvalue().encode("utf-8")
 
 
-def csv_response(table, *, filename: str) -> StreamingHttpResponse:
+def csv_response(table, *, filename: str, hxl: bool = False) -> StreamingHttpResponse:
     """Every row of the table as a CSV that streams, holding an export slot until the download
-    ends or is dropped. Raises ExportsBusy."""
+    ends or is dropped; with `hxl`, the hashtag row under the headers. Raises ExportsBusy."""
     slot = ExitStack()
     slot.enter_context(export_slot())
-    content = ClosingIterator(csv_chunks(table_values(table)), on_close=slot.close)
+    rows = table_values(table)
+    if hxl:
+        rows = chain([next(rows), table.hxl_row()], rows)
+    content = ClosingIterator(csv_chunks(rows), on_close=slot.close)
     response = StreamingHttpResponse(content, content_type=CONTENT_TYPES[CSV])
     return _attachment(response, filename)
 

@@ -25,9 +25,21 @@ class ConcordTable(tables.Table):
         attrs = {"class": "table"}
         empty_text = _("Nothing matches these filters.")
 
+    # HXL hashtags (https://hxlstandard.org) of the columns, by name, for `?hxl=1` exports;
+    # the import columns an export adds carry their own (`ImportColumn.hxl`).
+    hxl_tags: dict[str, str] = {}
+
     def as_values(self, exclude_columns=None):
         for row in super().as_values(exclude_columns=exclude_columns):
             yield [neutralise(value) for value in row]
+
+    def hxl_row(self) -> list[str]:
+        """The hashtag row of the exported columns, in the order `as_values` gives them."""
+        return [
+            getattr(column.column, "hxl", "") or self.hxl_tags.get(column.name, "")
+            for column in self.columns.iterall()
+            if not column.column.exclude_from_export
+        ]
 
 
 def order_nulls_last(field: str):
@@ -108,6 +120,15 @@ def iso_date_column(accessor="date", verbose_name=None):
 
 
 class PartnerTable(ConcordTable):
+    hxl_tags = {
+        "name": "#org+name",
+        "kind": "#org+type",
+        "country": "#country+code",
+        "parent": "#org+parent",
+        "meeting_count": "#indicator+num+meetings",
+        "open_commitment_count": "#indicator+num+commitments_open",
+        "last_contact": "#date+last_contact",
+    }
     name = tables.Column(verbose_name=_("Partner"), linkify=True)
     kind = tables.Column(verbose_name=_("Kind"))
     country = tables.Column(verbose_name=_("Country"), default=_("International"))
@@ -151,6 +172,13 @@ class PartnersAndTopicsTable(ConcordTable):
 
 
 class MeetingTable(PartnersAndTopicsTable):
+    hxl_tags = {
+        "title": "#event+name",
+        "partners": "#org+name",
+        "topics": "#sector",
+        "location": "#loc+name",
+        "date_iso": "#date",
+    }
     date = UncertainDateColumn(order_by=("date",))
     title = tables.Column(verbose_name=_("Meeting"), linkify=True)
     location = tables.Column(verbose_name=_("Location"), default=DASH)
@@ -167,6 +195,15 @@ class MeetingTable(PartnersAndTopicsTable):
 
 
 class CommitmentTable(ConcordTable):
+    hxl_tags = {
+        "title": "#activity+name",
+        "made_by": "#org+name",
+        "made_to": "#org+recipient",
+        "status": "#status",
+        "target_date": "#date+target",
+        "meeting": "#event+name",
+        "date_iso": "#date",
+    }
     date = UncertainDateColumn(verbose_name=_("Made"), order_by=("date",))
     title = tables.Column(verbose_name=_("Commitment"), linkify=True)
     made_by = MaskedLinkColumn(verbose_name=_("By"), order_by=("made_by__name",))
@@ -211,6 +248,15 @@ class CommitmentTable(ConcordTable):
 
 
 class ComplaintCountTable(ConcordTable):
+    hxl_tags = {
+        "received_by": "#org+name",
+        "count": "#affected+num",
+        "verified_share": "#affected+pct+verified",
+        "verified_count": "#affected+num+verified",
+        "origin": "#loc+origin",
+        "period_start": "#date+start",
+        "period_end": "#date+end",
+    }
     period = tables.Column(
         verbose_name=_("Period"),
         accessor="period_start",
@@ -277,6 +323,13 @@ class ComplaintCountTable(ConcordTable):
 
 
 class MilestoneTable(PartnersAndTopicsTable):
+    hxl_tags = {
+        "title": "#event+name",
+        "kind": "#event+type",
+        "partners": "#org+name",
+        "topics": "#sector",
+        "date_iso": "#date",
+    }
     date = UncertainDateColumn(order_by=("date",))
     title = tables.Column(verbose_name=_("Milestone"), linkify=True)
     kind = tables.Column(verbose_name=_("Kind"))

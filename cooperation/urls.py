@@ -22,5 +22,6 @@ urlpatterns = [
     path("sources/<int:pk>/", views.source_detail, name="source-detail"),
     path("search/", views.search, name="search"),
     path("account/", views.account, name="account"),
+    path("imports/templates/<str:kind>.xlsx", views.import_template, name="import-template"),
     path("reports/", include("cooperation.reports.urls")),
 ]

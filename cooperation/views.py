@@ -1,6 +1,7 @@
 """The browsing pages. Views stay thin: parse the request, call selectors, render."""
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -8,7 +9,7 @@ from django_filters.views import FilterView
 from django_tables2 import RequestConfig, SingleTableMixin
 from django_tables2.export import TableExport
 
-from cooperation import charts, exports, selectors, visibility
+from cooperation import charts, exports, imports, selectors, visibility
 from cooperation import search as search_module
 from cooperation.cache import anonymous_page_cache, lazy
 from cooperation.filtersets import (
@@ -20,6 +21,8 @@ from cooperation.filtersets import (
 )
 from cooperation.forms import SearchForm, TimelineFilterForm
 from cooperation.highlight import highlight_passages, passage_anchor
+from cooperation.imports import exporting
+from cooperation.imports.templates import template_write
 from cooperation.models import Commitment, ComplaintCount, Meeting, Milestone, Partner, Source
 from cooperation.pagination import page_number, table_paginate
 from cooperation.selectors import (
@@ -110,6 +113,7 @@ class RecordListView(SingleTableMixin, FilterView):
 
     export_formats = (TableExport.CSV, TableExport.XLSX)
     export_name = "concord"
+    kind = ""
     exporting = False
     template_name_suffix = "_list"
 
@@ -123,12 +127,14 @@ class RecordListView(SingleTableMixin, FilterView):
     def get_filterset_kwargs(self, filterset_class):
         kwargs = super().get_filterset_kwargs(filterset_class)
         data = self.request.GET.copy()
-        for key in ("page", "per_page", "sort", "_export"):
+        for key in ("page", "per_page", "sort", "_export", "hxl"):
             data.pop(key, None)
         kwargs["data"] = data or None
         return kwargs
 
     def get_table(self, **kwargs):
+        if self.exporting:
+            kwargs["extra_columns"] = exporting.export_columns(self.kind)
         table = self.get_table_class()(data=self.get_table_data(), **kwargs)
         if self.exporting:
             RequestConfig(self.request, paginate=False).configure(table)
@@ -148,8 +154,14 @@ class RecordListView(SingleTableMixin, FilterView):
         export_format = request.GET.get("_export")
         if export_format in self.export_formats and not self.invalid:
             self.exporting = True
+            self.object_list = exporting.export_queryset(self.kind, self.object_list, request.user)
             filename = f"{self.export_name}.{export_format}"
-            return exports.export_response(export_format, self.get_table(), filename=filename)
+            return exports.export_response(
+                export_format,
+                self.get_table(),
+                filename=filename,
+                hxl=request.GET.get("hxl") == "1",
+            )
         context = self.get_context_data(filter=self.filterset, object_list=self.object_list)
         return self.render_to_response(context)
 
@@ -193,6 +205,7 @@ def record_list_view(kind: str):
             table_class=table_class,
             filterset_class=filterset_class,
             export_name=export_name,
+            kind=kind,
         )
     )
 
@@ -279,3 +292,17 @@ def search(request):
     if form.is_bound and form.is_valid():
         groups = search_module.search(user=request.user, query=form.cleaned_data["q"])
     return render(request, "cooperation/search.html", {"form": form, "groups": groups})
+
+
+@login_required
+def import_template(request, kind: str):
+    """The XLSX template of one kind of import, for those who may add such records."""
+    spec = imports.KINDS.get(kind)
+    if spec is None:
+        raise Http404
+    if not request.user.has_perm(f"cooperation.add_{spec.model._meta.model_name}"):
+        raise PermissionDenied
+    response = HttpResponse(content_type=exports.CONTENT_TYPES[exports.XLSX])
+    template_write(spec, response)
+    response["Content-Disposition"] = f'attachment; filename="concord-{kind}-template.xlsx"'
+    return response
