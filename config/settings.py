@@ -5,6 +5,7 @@ run in-process). Every variable is listed in the README.
 """
 
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -76,6 +77,10 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "axes",
     "csp",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "cooperation",
 ]
 
@@ -316,3 +321,67 @@ EXPORT_CONCURRENCY = env_int("EXPORT_CONCURRENCY", 2)
 # rows is refused before any row is written.
 IMPORT_MAX_BYTES = env_positive_int("IMPORT_MAX_BYTES", 20 * 1024 * 1024)
 IMPORT_MAX_ROWS = env_positive_int("IMPORT_MAX_ROWS", 200_000)
+
+# The API (cooperation.api). Callers sign in with a per-user token an administrator issues and
+# revokes in the admin ("Authorization: Token <key>"), or with their page session; anonymous
+# callers read public records. Requests per caller are throttled: API_ANON_RATE per address,
+# API_USER_RATE per signed-in user, each "<number>/<second|minute|hour|day>".
+API_RATE = re.compile(r"^\d+/(s|sec|second|m|min|minute|h|hour|d|day)$")
+
+
+def env_rate(name: str, default: str) -> str:
+    value = env_str(name, default).strip()
+    if not API_RATE.match(value):
+        raise ImproperlyConfigured(f"{name} must look like 60/minute, got {value!r}.")
+    return value
+
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Session first: a refused anonymous write is 403, like every page's refused post.
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["cooperation.api.access.ReadOrEditorCreate"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "cooperation.api.pagination.RecordCursor",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "cooperation.api.access.AnonymousThrottle",
+        "cooperation.api.access.UserThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env_rate("API_ANON_RATE", "60/minute"),
+        "user": env_rate("API_USER_RATE", "600/minute"),
+    },
+    "DEFAULT_SCHEMA_CLASS": "cooperation.api.errors.ConcordAutoSchema",
+    "EXCEPTION_HANDLER": "cooperation.api.errors.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # The client address per-address throttling counts, read as sign-in lockouts read it.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Concord API",
+    "DESCRIPTION": (
+        "Anti-trafficking cooperation records: partners, people, meetings, commitments, "
+        "complaint counts, milestones and the sources they rest on. Anonymous callers read "
+        "public records; a token shows what its user sees on the pages."
+    ),
+    "VERSION": "1",
+    "OAS_VERSION": "3.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Anyone may read the schema and the docs; a post to them is refused like any other.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "VisibilityEnum": "cooperation.models.Visibility",
+        "DatePrecisionEnum": "cooperation.models.DatePrecision",
+        "CommitmentStatusEnum": "cooperation.models.CommitmentStatus",
+        "CommitmentKindEnum": "cooperation.models.CommitmentKind",
+        "InferenceEnum": "cooperation.models.Inference",
+    },
+}

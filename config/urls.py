@@ -17,8 +17,11 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("changes/", changes.change_list, name="changes"),
+    path("api/", include("cooperation.api.urls")),
     path("", include("cooperation.urls")),
 ]
+
+handler404 = "cooperation.api.errors.not_found"
 
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

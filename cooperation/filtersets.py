@@ -9,6 +9,8 @@ import django_filters
 from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from cooperation import search, selectors
 from cooperation.forms import MAX_QUERY_LENGTH, DateInput, DateRangeMixin, SlugModelChoiceField
@@ -30,6 +32,7 @@ class RangeForm(DateRangeMixin, forms.Form):
     """The filter form: refuses a date range that ends before it starts."""
 
 
+@extend_schema_field(OpenApiTypes.STR)  # for the API's schema: a record's slug
 class SlugChoiceFilter(django_filters.ModelChoiceFilter):
     field_class = SlugModelChoiceField
 

@@ -13,6 +13,15 @@ def page_cache_off(settings):
     settings.PAGE_CACHE_SECONDS = 0
 
 
+@pytest.fixture(autouse=True)
+def api_throttles_off(settings):
+    """The walks make hundreds of API calls; tests/test_api.py turns the throttles on."""
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"anon": None, "user": None},
+    }
+
+
 @pytest.fixture
 def seed(db):
     """The seed data users see, loaded from fixtures/."""

@@ -7,11 +7,13 @@ what they need from here.
 """
 
 from cooperation.selectors.citations import (
+    VISIBLE_CITATIONS,
     CitingRecord,
     Detail,
     citations_for,
     record_detail,
     source_get,
+    with_citations,
 )
 from cooperation.selectors.dashboard import (
     DashboardFigures,
@@ -49,6 +51,7 @@ from cooperation.selectors.timeline import (
 )
 
 __all__ = [
+    "VISIBLE_CITATIONS",
     "CitingRecord",
     "DashboardFigures",
     "Detail",
@@ -81,5 +84,6 @@ __all__ = [
     "timeline_groups",
     "timeline_latest",
     "timeline_page",
+    "with_citations",
     "words_q",
 ]

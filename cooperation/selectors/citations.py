@@ -8,14 +8,20 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib.contenttypes.models import ContentType
+from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext as _
 
 from cooperation import visibility
 from cooperation.models import Citation, Commitment, CommitmentUpdate, Person, Source
 from cooperation.visibility import Viewer
+
+QS = TypeVar("QS", bound=QuerySet[Any])
+
+# Where `with_citations` puts each record's citations.
+VISIBLE_CITATIONS = "visible_citations"
 
 
 def _attributed(user: Viewer | None, citations: list[Citation]) -> list[Citation]:
@@ -34,6 +40,20 @@ def citations_for(*, user: Viewer | None, record: Any) -> list[Citation]:
         .order_by("source__title", "pk")
     )
     return _attributed(user, list(citations))
+
+
+def with_citations(queryset: QS, *, user: Viewer | None) -> QS:
+    """Records with their citations whose source the user may see, prefetched into
+    `visible_citations` (one query for a whole page of records). A quote's person is loaded
+    with them; show it through `visibility.quote_attribution`."""
+    citations = (
+        Citation.objects.filter(visibility.visible_q(user, Source, "source__"))
+        .select_related("source", "quoted_person__partner")
+        .order_by("source__title", "pk")
+    )
+    return queryset.prefetch_related(
+        Prefetch("citations", queryset=citations, to_attr=VISIBLE_CITATIONS)
+    )
 
 
 @dataclass

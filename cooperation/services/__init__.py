@@ -18,6 +18,7 @@ from cooperation.services.commitments import (
     commitment_add_update,
     commitment_create,
     commitment_refresh_status,
+    meeting_create_with_commitments,
 )
 from cooperation.services.kinds import (
     complaint_count_create,
@@ -39,6 +40,7 @@ __all__ = [
     "commitment_refresh_status",
     "complaint_count_create",
     "meeting_create",
+    "meeting_create_with_commitments",
     "milestone_create",
     "partner_create",
     "person_create",

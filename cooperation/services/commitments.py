@@ -2,10 +2,11 @@
 the latest entry, and `commitment_add_update` is the one way an entry is added."""
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Required, Unpack
 
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from cooperation.models import (
@@ -18,7 +19,7 @@ from cooperation.models import (
     Source,
     Topic,
 )
-from cooperation.services.kinds import CitedData, DatedData
+from cooperation.services.kinds import CitedData, DatedData, MeetingData, meeting_create
 from cooperation.services.records import record_create
 from cooperation.services.writing import history_attribute, instance_save
 
@@ -77,3 +78,44 @@ def commitment_add_update(
     instance_save(instance=update, user=user)
     commitment_refresh_status(commitment=commitment, user=user)
     return update
+
+
+class MeetingCommitmentData(CitedData, DatedData, total=False):
+    """A commitment made at a meeting being recorded: `CommitmentData` less the meeting."""
+
+    title: Required[str]
+    made_by: Required[Partner]
+    made_to: Iterable[Partner]
+    topics: Iterable[Topic]
+    description: str
+    kind: str
+    made_by_person: Person | None
+    target_date: datetime.date | None
+
+
+@transaction.atomic
+def meeting_create_with_commitments(
+    *,
+    user: AbstractBaseUser | None = None,
+    commitments: Sequence[MeetingCommitmentData] = (),
+    **data: Unpack[MeetingData],
+) -> Meeting:
+    """Record a meeting and the commitments made at it, all or nothing, as the admin's meeting
+    form with its commitment rows does. An error in the meeting is keyed by its field, one in
+    a commitment by `commitments.<index>.<field>`; nothing is written if there is any."""
+    errors: dict[str, list[str]] = {}
+    try:
+        meeting = meeting_create(user=user, **data)
+    except ValidationError as error:
+        errors |= error.message_dict
+        meeting = None
+    for index, commitment in enumerate(commitments):
+        try:
+            with transaction.atomic():
+                commitment_create(user=user, meeting=meeting, **commitment)
+        except ValidationError as error:
+            errors |= {f"commitments.{index}.{name}": m for name, m in error.message_dict.items()}
+    if errors:
+        raise ValidationError(errors)
+    assert meeting is not None
+    return meeting
