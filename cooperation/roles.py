@@ -26,9 +26,14 @@ RECORD_MODELS = [
 ]
 
 
+# Everything in these apps is the Administrator's: records and reports, users, schedules, API
+# tokens, and the failed sign-ins they unlock.
+ADMINISTERED_APPS = ["cooperation", "auth", "django_celery_beat", "authtoken", "axes"]
+
+
 def role_permissions(permission_model=Permission) -> dict[str, list]:
     """Permissions per role: Viewer reads, Editor edits records and asks for reports,
-    Administrator also manages users, schedules and deletions."""
+    Administrator also manages users, schedules, API tokens, lockouts and deletions."""
     perms = permission_model.objects.select_related("content_type")
 
     def codenames(app_label, models, actions):
@@ -45,9 +50,7 @@ def role_permissions(permission_model=Permission) -> dict[str, list]:
         + codenames("cooperation", RECORD_MODELS, ["add", "change"])
         + codenames("cooperation", ["report"], ["add"])
     )
-    administrator = list(
-        perms.filter(content_type__app_label__in=["cooperation", "auth", "django_celery_beat"])
-    )
+    administrator = list(perms.filter(content_type__app_label__in=ADMINISTERED_APPS))
     return {VIEWER: viewer, EDITOR: editor, ADMINISTRATOR: administrator}
 
 

@@ -222,3 +222,15 @@ def test_dossier_request_is_logged_for_visitors_too(client, seed, caplog):
     assert any(
         r.getMessage().startswith("report-request user=- ip=127.0.0.1") for r in caplog.records
     )
+
+
+@pytest.mark.parametrize(
+    "name", ["authtoken_tokenproxy_add", "axes_accessattempt_changelist", "auth_user_changelist"]
+)
+def test_an_administrator_who_is_not_a_superuser_issues_tokens_and_unlocks_sign_ins(
+    client, administrator, editor, name
+):
+    client.force_login(administrator)
+    assert client.get(reverse(f"admin:{name}")).status_code == 200
+    client.force_login(editor)
+    assert client.get(reverse(f"admin:{name}")).status_code == 403
