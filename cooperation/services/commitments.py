@@ -24,7 +24,9 @@ from cooperation.services.records import record_create
 from cooperation.services.writing import history_attribute, instance_save
 
 
-class CommitmentData(CitedData, DatedData, total=False):
+class MeetingCommitmentData(CitedData, DatedData, total=False):
+    """A commitment made at a meeting being recorded: `CommitmentData` less the meeting."""
+
     title: Required[str]
     made_by: Required[Partner]
     made_to: Iterable[Partner]
@@ -32,8 +34,11 @@ class CommitmentData(CitedData, DatedData, total=False):
     description: str
     kind: str
     made_by_person: Person | None
-    meeting: Meeting | None
     target_date: datetime.date | None
+
+
+class CommitmentData(MeetingCommitmentData, total=False):
+    meeting: Meeting | None
 
 
 class CommitmentUpdateData(DatedData, total=False):
@@ -78,19 +83,6 @@ def commitment_add_update(
     instance_save(instance=update, user=user)
     commitment_refresh_status(commitment=commitment, user=user)
     return update
-
-
-class MeetingCommitmentData(CitedData, DatedData, total=False):
-    """A commitment made at a meeting being recorded: `CommitmentData` less the meeting."""
-
-    title: Required[str]
-    made_by: Required[Partner]
-    made_to: Iterable[Partner]
-    topics: Iterable[Topic]
-    description: str
-    kind: str
-    made_by_person: Person | None
-    target_date: datetime.date | None
 
 
 @transaction.atomic
