@@ -73,11 +73,7 @@ class ImportAdminMixin:
         ]
 
     def _kinds_allowed(self, request) -> list[str]:
-        return [
-            kind
-            for kind in self.import_kinds
-            if request.user.has_perm(f"cooperation.add_{KINDS[kind].model._meta.model_name}")
-        ]
+        return [kind for kind in self.import_kinds if KINDS[kind].may_import(request.user)]
 
     @csrf_exempt
     def import_view(self, request):

@@ -300,7 +300,7 @@ def import_template(request, kind: str):
     spec = imports.KINDS.get(kind)
     if spec is None:
         raise Http404
-    if not request.user.has_perm(f"cooperation.add_{spec.model._meta.model_name}"):
+    if not spec.may_import(request.user):
         raise PermissionDenied
     response = HttpResponse(content_type=exports.CONTENT_TYPES[exports.XLSX])
     template_write(spec, response)

@@ -74,6 +74,11 @@ class Kind:
     def column(self, name: str) -> Column:
         return next(column for column in self.columns if column.name == name)
 
+    def may_import(self, user) -> bool:
+        """Whether this user may import this kind: they may add such records."""
+        opts = self.model._meta
+        return user.has_perm(f"{opts.app_label}.add_{opts.model_name}")
+
 
 def plain(name, help, *, required=False, parse=text, example="", hxl="", allowed="", export=True):
     return Column(
