@@ -19,6 +19,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from cooperation.constraints import OneQueryChecks
 from cooperation.dates import format_period, format_uncertain_date
 
 
@@ -59,7 +60,7 @@ class VisibleQuerySet(RestrictedQuerySet):
         return self.filter(visibility=Visibility.PUBLIC)
 
 
-class VisibleRecord(models.Model):
+class VisibleRecord(OneQueryChecks, models.Model):
     """A record owned by an organisation and public, shared with the partners it involves,
     or internal to its owner; stamped with when it was created and changed."""
 
@@ -124,7 +125,7 @@ class CitedRecord(VisibleRecord):
         abstract = True
 
 
-class UncertainDate(models.Model):
+class UncertainDate(OneQueryChecks, models.Model):
     """A date that carries its precision and, when inferred, how."""
 
     date = models.DateField(

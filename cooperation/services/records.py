@@ -54,11 +54,13 @@ def record_save(
     if errors:
         raise ValidationError(errors)
     history_attribute(instance=record, user=user)
+    adding = record._state.adding
     with transaction.atomic():
         record.save()
-        # In field order, as the admin's form saves them: each change is a history row.
+        # In field order, as the admin's form saves them: each change is a history row. A new
+        # record has no links yet, so an empty list needs no query.
         for field in record._meta.many_to_many:
-            if field.name in links:
+            if links.get(field.name) or (field.name in links and not adding):
                 getattr(record, field.name).set(links[field.name])
         citations_add(record=record, citations=citations, user=user)
     return record
