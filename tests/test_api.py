@@ -419,8 +419,25 @@ def test_other_kinds_are_read_only(editor_api, one_of_each):
     response = editor_api.post("/api/partners/", {"name": "New"}, format="json")
     assert response.status_code == 405, response.json()
     response = editor_api.delete("/api/meetings/border-talks/")
-    assert response.status_code in (403, 405)  # no delete permission, and no delete route
+    assert response.status_code == 405, response.json()
     assert Meeting.objects.filter(slug="border-talks").exists()
+
+
+@pytest.mark.parametrize(
+    "method, url",
+    [
+        ("delete", "/api/meetings/border-talks/"),
+        ("put", "/api/meetings/border-talks/"),
+        ("patch", "/api/partners/moi/"),
+        ("post", "/api/partners/"),
+        ("delete", "/api/meetings/"),
+    ],
+)
+def test_a_method_no_endpoint_takes_is_405_for_anyone(api, one_of_each, method, url):
+    response = getattr(api, method)(url, {}, format="json")
+    assert response.status_code == 405, response.json()
+    assert response.json()["detail"]
+    assert "GET" in response["Allow"]
 
 
 def test_a_body_that_is_not_json_is_a_400(editor_api, meeting_input):

@@ -255,7 +255,8 @@ def test_every_url_refuses_a_post_without_a_csrf_token(db, hostile_records, role
     accepted = []
     for url in post_targets():
         response = client.post(url, {"username": "x", "password": "y", "month": "2022-11"})
-        if response.status_code != 403:
+        takes_no_post = response.status_code == 405 and "POST" not in response.get("Allow", "")
+        if response.status_code != 403 and not takes_no_post:
             accepted.append(f"{url}: {response.status_code}")
     assert accepted == []
 

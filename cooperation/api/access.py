@@ -10,6 +10,11 @@ class ReadOrEditorCreate(permissions.DjangoModelPermissionsOrAnonReadOnly):
 
     authenticated_users_only = False
 
+    def has_permission(self, request, view):
+        if request.method not in view.allowed_methods:
+            return True  # whoever asks, the view answers 405 Method Not Allowed
+        return super().has_permission(request, view)
+
 
 class LiveRatesMixin:
     """Reads its rate from the settings at each request, so a changed setting takes effect
