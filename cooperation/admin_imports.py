@@ -2,6 +2,7 @@
 confirm to write it. Staff with the add permission of the kind only; the size limit is checked
 before the upload is read."""
 
+import time
 import uuid
 from pathlib import Path
 
@@ -25,10 +26,20 @@ SESSION_KEY = "concord-import-uploads"
 SHOWN_ROWS = 500
 # Room the multipart framing and the other fields take around the file itself.
 FORM_OVERHEAD = 64 * 1024
+# A previewed file not confirmed within this long is deleted at the next preview.
+KEPT_SECONDS = 24 * 3600
 
 
 def uploads_dir() -> Path:
     return Path(settings.MEDIA_ROOT) / "imports"
+
+
+def uploads_prune() -> None:
+    """Delete the previewed files no one confirmed within `KEPT_SECONDS`."""
+    expired = time.time() - KEPT_SECONDS
+    for kept in uploads_dir().glob("*"):
+        if kept.is_file() and kept.stat().st_mtime < expired:
+            kept.unlink(missing_ok=True)
 
 
 class ImportForm(forms.Form):
@@ -137,6 +148,7 @@ class ImportAdminMixin:
         """Keep the previewed file until it is confirmed; its token lives in the session."""
         token = uuid.uuid4().hex
         uploads_dir().mkdir(parents=True, exist_ok=True)
+        uploads_prune()
         with open(uploads_dir() / token, "wb") as kept:
             for chunk in upload.chunks():
                 kept.write(chunk)

@@ -1,6 +1,9 @@
 """Bulk import: each kind through the write path, dry run, all or nothing, idempotence,
 history and provenance."""
 
+import os
+import time
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -290,6 +293,20 @@ def test_admin_preview_then_confirm_writes_as_the_user(editor_client):
     again = editor_client.post("/admin/cooperation/partner/import/", {"token": token})
     assert again.status_code == 302
     assert Partner.objects.filter(slug="moi-unit").count() == 1
+
+
+def test_a_preview_no_one_confirms_is_deleted_a_day_later(editor_client, tmp_path):
+    first = _upload(editor_client, csv_bytes(KIND_FILES["partner"][1])).context["token"]
+    kept = tmp_path / "imports" / first
+    assert kept.exists()
+    a_day_ago = time.time() - 24 * 3600 - 60
+    os.utime(kept, (a_day_ago, a_day_ago))
+    second = _upload(editor_client, csv_bytes(KIND_FILES["partner"][1])).context["token"]
+    assert not kept.exists()
+    assert (tmp_path / "imports" / second).exists()
+    expired = editor_client.post("/admin/cooperation/partner/import/", {"token": first})
+    assert expired.status_code == 302
+    assert not Partner.objects.filter(slug="moi-unit").exists()
 
 
 def test_admin_import_refuses_a_file_over_the_limit(editor_client, settings):
