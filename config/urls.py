@@ -3,8 +3,9 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.generic import RedirectView
 
-from cooperation import changes, health
+from cooperation import changes, health, views
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -15,6 +16,12 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("i18n/setlang/", views.language_set, name="set_language"),
+    # For browsers and pages (the admin's) that ask without reading the page's icon link.
+    path(
+        "favicon.ico",
+        RedirectView.as_view(url=f"{settings.STATIC_URL}img/favicon.svg", permanent=True),
+    ),
     path("healthz", health.healthz, name="healthz"),
     path("changes/", changes.change_list, name="changes"),
     path("api/", include("cooperation.api.urls")),

@@ -8,10 +8,10 @@ class CooperationConfig(AppConfig):
 
     def ready(self):
         # Connect the signal receivers: access log lines, the refusal to delete cited records,
-        # and the staff flag that follows the admin roles.
+        # the staff flag that follows the admin roles, and the language restored at sign-in.
         from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
 
-        from cooperation import access_log, admin_protection, roles  # noqa: F401
+        from cooperation import access_log, admin_protection, languages, roles  # noqa: F401
         from cooperation.cache import data_changed, data_version_bump_after_migrate
 
         # Every committed write to the records moves the data version on (cooperation.cache).

@@ -941,6 +941,31 @@ class Membership(models.Model):
         return gettext("%(user)s at %(partner)s") % {"user": self.user, "partner": self.partner}
 
 
+class Preferences(models.Model):
+    """What a signed-in user chose for themselves: the language the pages speak to them in."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="preferences",
+        verbose_name=_("user"),
+    )
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, blank=True)
+
+    class Meta:
+        verbose_name = _("preferences")
+        verbose_name_plural = _("preferences")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(language__in=["", *(code for code, _name in settings.LANGUAGES)]),
+                name="preferences_language_known",
+            ),
+        ]
+
+    def __str__(self):
+        return gettext("Preferences of %(user)s") % {"user": self.user}
+
+
 class DataVersion(models.Model):
     """One row whose number every committed write to the records moves on: cached pages are
     keyed by it, so a page cached before a change is never served after it

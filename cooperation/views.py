@@ -1,15 +1,18 @@
 """The browsing pages. Views stay thin: parse the request, call selectors, render."""
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.views import i18n
+from django.views.decorators.http import require_POST
 from django_filters.views import FilterView
 from django_tables2 import RequestConfig, SingleTableMixin
 from django_tables2.export import TableExport
 
-from cooperation import charts, exports, imports, selectors, visibility
+from cooperation import charts, exports, imports, languages, selectors, visibility
 from cooperation import search as search_module
 from cooperation.cache import anonymous_page_cache, lazy
 from cooperation.filtersets import (
@@ -305,4 +308,15 @@ def import_template(request, kind: str):
     response = HttpResponse(content_type=exports.CONTENT_TYPES[exports.XLSX])
     template_write(spec, response)
     response["Content-Disposition"] = f'attachment; filename="concord-{kind}-template.xlsx"'
+    return response
+
+
+@require_POST
+def language_set(request):
+    """Django's `set_language` (the cookie, back to `next`); a signed-in user's choice is also
+    saved for their next sessions."""
+    response = i18n.set_language(request)
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated and language in dict(settings.LANGUAGES):
+        languages.language_remember(request=request, language=language)
     return response
