@@ -88,8 +88,11 @@ class Chart:
                 self.description,
             )
         return format_html(
-            '<figure class="chart"><figcaption>{}</figcaption><div class="chart-scroll">{}</div>'
+            # The chart scrolls sideways on a phone: a keyboard reaches it to scroll it.
+            '<figure class="chart"><figcaption>{}</figcaption>'
+            '<div class="chart-scroll" role="region" aria-label="{}" tabindex="0">{}</div>'
             "<details><summary>{}</summary>{}</details></figure>",
+            self.title,
             self.title,
             self.svg,
             _("Show the data as a table"),
@@ -114,10 +117,15 @@ def _text(x, y, text, *, size=12, anchor="start", fill=INK, weight="normal", ext
     )
 
 
-def _svg(width: float, height: float, title: str, description: str, body: list[str]) -> SafeString:
+def _svg(
+    width: float, height: float, title: str, description: str, body: list[str], *, links=False
+) -> SafeString:
+    """The chart's SVG: a picture, or with `links` a group of them (a picture may not hold
+    links a keyboard can reach)."""
     uid = f"chart-{next(_ids)}"
+    role = "group" if links else "img"
     return mark_safe(
-        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="{role}" '
         f'aria-labelledby="{uid}-title {uid}-desc" viewBox="0 0 {_n(width)} {_n(height)}" '
         f'width="{_n(width)}" height="{_n(height)}" preserveAspectRatio="xMinYMin meet" '
         f'font-family="{FONT}" class="chart-svg">'
@@ -497,4 +505,5 @@ def timeline_lanes_chart(entries: Sequence[LaneEntry], *, max_lanes: int = 10) -
         description += " " + _("%(count)s entries without a known date are not drawn.") % {
             "count": skipped
         }
-    return Chart(title, description, _svg(width, height, title, description, body), columns, rows)
+    svg = _svg(width, height, title, description, body, links=True)
+    return Chart(title, description, svg, columns, rows)
