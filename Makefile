@@ -4,14 +4,28 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1:8000
 
-# System packages: Pango for WeasyPrint's PDFs (HarfBuzz subsets their fonts fast), Chromium for
-# browser tests, poppler for pdftoppm.
-RUN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-noto-core
+# System packages: Pango for WeasyPrint's PDFs (HarfBuzz subsets their fonts fast), gettext to
+# compile the translations, Chromium for browser tests, poppler for pdftoppm.
+RUN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-noto-core gettext
 TEST_PACKAGES := $(RUN_PACKAGES) chromium poppler-utils
 
-.PHONY: install system-run system-test run test lint format bench bench-load clean
+.PHONY: install messages messages-update system-run system-test run test lint format bench bench-load clean
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed messages
+
+# The translations (locale/<language>/LC_MESSAGES/django.po), compiled for Django to read.
+MESSAGES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/*.po))
+messages: $(MESSAGES)
+
+locale/%.mo: locale/%.po | system-run
+	msgfmt --check-format -o $@ $<
+
+# After changing a string marked for translation: bring the catalogues up to date, then
+# translate what this adds (tests/test_catalogues.py fails until every entry is translated).
+messages-update: $(VENV)/.installed
+	DEBUG=true $(BIN)/python manage.py makemessages -l fr -l km --add-location file --no-obsolete \
+	  --ignore=.venv --ignore=var --ignore=tests --ignore=bench --ignore=static --ignore=build \
+	  --ignore=screenshots --ignore='*.egg-info'
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)

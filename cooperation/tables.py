@@ -11,6 +11,7 @@ from django.db.models import F
 from django.utils import formats
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from cooperation.exports import neutralise
 
@@ -207,7 +208,9 @@ class CommitmentTable(ConcordTable):
     date = UncertainDateColumn(verbose_name=_("Made"), order_by=("date",))
     title = tables.Column(verbose_name=_("Commitment"), linkify=True)
     made_by = MaskedLinkColumn(verbose_name=_("By"), order_by=("made_by__name",))
-    made_to = tables.Column(verbose_name=_("To"), empty_values=(), orderable=False)
+    made_to = tables.Column(
+        verbose_name=pgettext_lazy("made to a partner", "To"), empty_values=(), orderable=False
+    )
     status = tables.Column(verbose_name=_("Status"))
     target_date = tables.DateColumn(
         verbose_name=_("Target date"),
