@@ -7,10 +7,13 @@ from django.conf import settings
 from django.core.management import call_command
 
 from cooperation.models import Commitment, ComplaintCount, Meeting, Milestone, Source
+from cooperation.roles import EDITOR, roles_sync
+from tests.factories import user_with_role
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
+LANGUAGES = [code for code, _name in settings.LANGUAGES]
 SERIOUS = {"serious", "critical"}
 AXE = Axe()
 
@@ -53,33 +56,70 @@ def serious_violations(page) -> list[str]:
     ]
 
 
-@pytest.mark.parametrize("width", sorted(WIDTHS))
-@pytest.mark.parametrize("language", [code for code, _name in settings.LANGUAGES])
-def test_every_page_has_no_serious_accessibility_violation(browser, seeded_server, language, width):
-    context = browser.new_context(
-        viewport=dict(zip(("width", "height"), WIDTHS[width], strict=True)),
-        locale=language,
-        extra_http_headers={"Accept-Language": language},
-    )
+def violations_on(context, base: str, paths: list[str], language: str) -> tuple[dict, list]:
+    """Each path's serious violations, and every request of the site's own that failed."""
     page = context.new_page()
     failed: list[str] = []
     page.on(
         "response",
         lambda response: (
             failed.append(f"{response.status} {response.url}")
-            if response.status >= 400 and response.url.startswith(seeded_server.url)
+            if response.status >= 400 and response.url.startswith(base)
             else None
         ),
     )
     found = {}
+    for path in paths:
+        response = page.goto(base + path)
+        assert response.status == 200, path
+        assert page.locator("html").get_attribute("lang") == language, path
+        violations = serious_violations(page)
+        if violations:
+            found[path] = violations
+    return found, failed
+
+
+def browser_context(browser, language: str, width: str):
+    return browser.new_context(
+        viewport=dict(zip(("width", "height"), WIDTHS[width], strict=True)),
+        locale=language,
+        extra_http_headers={"Accept-Language": language},
+    )
+
+
+@pytest.mark.parametrize("width", sorted(WIDTHS))
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_page_has_no_serious_accessibility_violation(browser, seeded_server, language, width):
+    context = browser_context(browser, language, width)
     try:
-        for path in pages():
-            response = page.goto(seeded_server.url + path)
-            assert response.status in (200, 302), path
-            assert page.locator("html").get_attribute("lang") == language, path
-            violations = serious_violations(page)
-            if violations:
-                found[path] = violations
+        found, failed = violations_on(context, seeded_server.url, pages(), language)
+    finally:
+        context.close()
+    assert found == {}
+    assert failed == []
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_an_editors_pages_have_no_serious_accessibility_violation(browser, seeded_server, language):
+    """Signed in through the sign-in page: what only signed-in users see (the account, the
+    change log, the report form, the editor's actions)."""
+    roles_sync()  # transactional tests empty the tables, the migration's groups with them
+    editor = user_with_role("a11y-editor", EDITOR)
+    editor.set_password("a-long-passphrase-2")
+    editor.save()
+    context = browser_context(browser, language, "desktop")
+    try:
+        page = context.new_page()
+        page.goto(seeded_server.url + "/accounts/login/")
+        page.locator("input[name=username]").fill("a11y-editor")
+        page.locator("input[name=password]").fill("a-long-passphrase-2")
+        page.locator("main button[type=submit]").click()
+        page.wait_for_load_state()
+        assert "/accounts/login/" not in page.url
+        assert page.locator(".account").get_by_text("a11y-editor").count() == 1
+        paths = ["/account/", "/changes/", "/reports/", "/", "/partners/ministry-of-interior/"]
+        paths.append(Commitment.objects.first().get_absolute_url())
+        found, failed = violations_on(context, seeded_server.url, paths, language)
     finally:
         context.close()
     assert found == {}
