@@ -155,6 +155,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("fr", _("French")), ("km", _("Khmer"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Our date and number formats by language, read before Django's (config/formats/<lang>/).
+FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = env_str("TIME_ZONE", "Asia/Phnom_Penh")
 USE_I18N = True
 USE_TZ = env_bool("USE_TZ", True)
@@ -307,6 +309,12 @@ AXES_VERBOSE = False
 REPORT_REQUESTS_PER_HOUR = env_int("REPORT_REQUESTS_PER_HOUR", 10)
 # The longest period one report may cover, in years.
 REPORT_MAX_YEARS = env_int("REPORT_MAX_YEARS", 20)
+# The languages the monthly schedule builds its reports in, as language codes.
+REPORT_LANGUAGES = env_list("REPORT_LANGUAGES", "en,fr,km")
+if unknown := set(REPORT_LANGUAGES) - {code for code, _name in LANGUAGES}:
+    raise ImproperlyConfigured(
+        f"REPORT_LANGUAGES: {', '.join(sorted(unknown))} is not one of en, fr, km."
+    )
 # A building report holds a lease its worker renews every REPORT_HEARTBEAT_SECONDS; another
 # worker takes over a build whose lease has not been renewed for REPORT_LEASE_SECONDS.
 REPORT_LEASE_SECONDS = env_int("REPORT_LEASE_SECONDS", 20)

@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.utils import get_m2m_reverse_field_name
 
 from cooperation import visibility
+from cooperation.dates import format_moment
 from cooperation.forms import DateInput
 from cooperation.models import Citation, Membership
 from cooperation.pagination import table_paginate
@@ -130,9 +131,7 @@ def changes_union(
 class ChangeTable(tables.Table):
     """The change list: one row per historical record."""
 
-    history_date = tables.DateTimeColumn(
-        verbose_name=_("When"), format="j M Y, H:i", attrs={"td": {"class": "nowrap"}}
-    )
+    history_date = tables.Column(verbose_name=_("When"), attrs={"td": {"class": "nowrap"}})
     user_name = tables.Column(verbose_name=_("By"), default=_("(system)"))
     history_type = tables.Column(verbose_name=_("Action"))
     model = tables.Column(verbose_name=_("Record type"))
@@ -151,6 +150,12 @@ class ChangeTable(tables.Table):
         self.verbose_names = {
             model._meta.model_name: capfirst(model._meta.verbose_name) for model in tracked_models()
         }
+
+    def render_history_date(self, value):
+        return format_moment(value)
+
+    def value_history_date(self, value):
+        return value.isoformat()
 
     def render_history_type(self, value):
         return ACTIONS.get(value, value)

@@ -30,10 +30,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from django.utils import formats
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+
+from cooperation.dates import format_month_name
+from cooperation.numerals import native_digits, number
 
 FONT = "DejaVu Sans, Noto Sans, Helvetica, Arial, sans-serif"
 INK = "#1d2733"
@@ -68,7 +70,7 @@ class Chart:
             "",
             "<tr>{}</tr>",
             (
-                (format_html_join("", "<td>{}</td>", (("—" if v is None else v,) for v in row)),)
+                (format_html_join("", "<td>{}</td>", ((_cell(v),) for v in row)),)
                 for row in self.rows
             ),
         )
@@ -103,6 +105,14 @@ class Chart:
 
     def __str__(self):
         return self.html()
+
+
+def _cell(value) -> str:
+    """A cell of the data table: text as given (labels may be record titles), numbers and
+    years in the reader's digits."""
+    if value is None:
+        return "—"
+    return value if isinstance(value, str) else native_digits(value)
 
 
 def _n(value: float) -> str:
@@ -178,7 +188,7 @@ def _horizontal_bars(
             f'stroke="{GRID}" stroke-width="1"/>'
         )
         body.append(
-            _text(x, top + plot_height + 16, f"{tick:,}", size=11, anchor="middle", fill=MUTED)
+            _text(x, top + plot_height + 16, number(tick), size=11, anchor="middle", fill=MUTED)
         )
     for index, (label, value, inner) in enumerate(rows):
         y = top + index * (bar_height + gap) + gap / 2
@@ -196,7 +206,10 @@ def _horizontal_bars(
             )
         body.append(
             _text(
-                label_width + value * scale + 6, y + bar_height / 2 + 4, f"{value:,}", weight="bold"
+                label_width + value * scale + 6,
+                y + bar_height / 2 + 4,
+                number(value),
+                weight="bold",
             )
         )
     axis_y = top + plot_height
@@ -245,10 +258,10 @@ def complaints_per_period_chart(rows: Sequence[tuple[str, int, int | None]]) -> 
     description = _(
         "%(periods)s periods, %(total)s complaints in all. Latest: %(label)s, %(count)s complaints."
     ) % {
-        "periods": len(rows),
-        "total": f"{total:,}",
+        "periods": number(len(rows)),
+        "total": number(total),
         "label": rows[-1][0],
-        "count": f"{rows[-1][1]:,}",
+        "count": number(rows[-1][1]),
     }
     svg = _horizontal_bars(
         title=title,
@@ -270,8 +283,8 @@ def commitments_by_status_chart(rows: Sequence[tuple[str, int]]) -> Chart:
     if not total:
         return Chart(title, _("No commitments recorded yet."), mark_safe(""), columns, rows, True)
     description = _("%(total)s commitments: %(parts)s.") % {
-        "total": f"{total:,}",
-        "parts": ", ".join(f"{label} {count:,}" for label, count in rows),
+        "total": number(total),
+        "parts": ", ".join(f"{label} {number(count)}" for label, count in rows),
     }
     svg = _horizontal_bars(
         title=title,
@@ -307,10 +320,10 @@ def meetings_per_partner_year_chart(rows: Sequence[tuple[str, int, int]]) -> Cha
     width = max(label_width + cell_w * len(years) + 16, 420)
     height = top + cell_h * len(partners) + 40
     description = _("%(meetings)s meetings of %(partners)s partners, %(first)s to %(last)s.") % {
-        "meetings": f"{sum(counts.values()):,}",
-        "partners": len(partners),
-        "first": years[0],
-        "last": years[-1],
+        "meetings": number(sum(counts.values())),
+        "partners": number(len(partners)),
+        "first": native_digits(years[0]),
+        "last": native_digits(years[-1]),
     }
     body = [
         _text(
@@ -325,7 +338,11 @@ def meetings_per_partner_year_chart(rows: Sequence[tuple[str, int, int]]) -> Cha
     for j, year in enumerate(years):
         body.append(
             _text(
-                label_width + j * cell_w + cell_w / 2, top - 6, str(year), size=12, anchor="middle"
+                label_width + j * cell_w + cell_w / 2,
+                top - 6,
+                native_digits(year),
+                size=12,
+                anchor="middle",
             )
         )
     for i, partner in enumerate(partners):
@@ -345,7 +362,7 @@ def meetings_per_partner_year_chart(rows: Sequence[tuple[str, int, int]]) -> Cha
                 _text(
                     x + cell_w / 2,
                     y + cell_h / 2 + 4,
-                    f"{value:,}" if value else "·",
+                    number(value) if value else "·",
                     anchor="middle",
                     fill=colour,
                 )
@@ -389,7 +406,7 @@ def _axis_ticks(start: datetime.date, end: datetime.date) -> list[tuple[datetime
     ticks = []
     if span > 730:
         for year in range(start.year + (start.month > 1 or start.day > 1), end.year + 1):
-            ticks.append((datetime.date(year, 1, 1), str(year)))
+            ticks.append((datetime.date(year, 1, 1), native_digits(year)))
         return ticks
     step = 1 if span <= 200 else 3
     year, month = start.year, start.month
@@ -401,7 +418,7 @@ def _axis_ticks(start: datetime.date, end: datetime.date) -> list[tuple[datetime
         if day > end:
             break
         if (month - 1) % step == 0:
-            label = str(year) if month == 1 else formats.date_format(day, "M")
+            label = native_digits(year) if month == 1 else format_month_name(day)
             ticks.append((day, label))
     return ticks
 
@@ -470,12 +487,14 @@ def timeline_lanes_chart(entries: Sequence[LaneEntry], *, max_lanes: int = 10) -
             )
         else:
             mark = _marker(entry.kind, x, y)
-        tooltip = f"<title>{escape(entry.label)} ({escape(entry.start.isoformat())})</title>"
+        tooltip = f"<title>{escape(entry.label)} ({native_digits(entry.start.isoformat())})</title>"
         if entry.url:
             body.append(f'<a href="{escape(entry.url)}">{tooltip}{mark}</a>')
         else:
             body.append(f"<g>{tooltip}{mark}</g>")
-        when = entry.start.isoformat() + (f" – {entry.end.isoformat()}" if entry.end else "")
+        when = native_digits(
+            entry.start.isoformat() + (f" – {entry.end.isoformat()}" if entry.end else "")
+        )
         rows.append((entry.lane, when, entry.kind, entry.label))
     legend_y = plot_bottom + 62
     x = label_width
@@ -496,14 +515,14 @@ def timeline_lanes_chart(entries: Sequence[LaneEntry], *, max_lanes: int = 10) -
         body.append(_text(x + 12, legend_y, name, size=11))
         x += 30 + len(name) * 7.5  # generous: PDF fonts run wider than the browser's
     description = _("%(count)s dated entries across %(lanes)s lanes, %(first)s to %(last)s.") % {
-        "count": len(dated),
-        "lanes": len(lanes),
-        "first": min(e.start for e in dated).isoformat(),
-        "last": max(e.end or e.start for e in dated).isoformat(),
+        "count": number(len(dated)),
+        "lanes": number(len(lanes)),
+        "first": native_digits(min(e.start for e in dated).isoformat()),
+        "last": native_digits(max(e.end or e.start for e in dated).isoformat()),
     }
     if skipped:
         description += " " + _("%(count)s entries without a known date are not drawn.") % {
-            "count": skipped
+            "count": number(skipped)
         }
     svg = _svg(width, height, title, description, body, links=True)
     return Chart(title, description, svg, columns, rows)

@@ -8,11 +8,12 @@ that a spreadsheet would run as a formula.
 
 import django_tables2 as tables
 from django.db.models import F
-from django.utils import formats
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from cooperation import numerals
+from cooperation.dates import format_day, format_period, format_uncertain_date
 from cooperation.exports import neutralise
 
 DASH = "—"
@@ -81,7 +82,41 @@ class UncertainDateColumn(tables.Column):
         return record.date_display
 
     def value(self, record):
-        return record.date_display
+        return format_uncertain_date(
+            record.date, record.date_precision, record.date_inferred, native_digits=False
+        )
+
+
+NUMBER_ATTRS = {"td": {"class": "num"}, "th": {"class": "num"}}
+
+
+class NumberColumn(tables.Column):
+    """A count, shown in the reader's digits and separators; exported as the number."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("attrs", NUMBER_ATTRS)
+        super().__init__(**kwargs)
+
+    def render(self, value):
+        return numerals.number(value)
+
+    def value(self, value):
+        return value
+
+
+class DayColumn(tables.Column):
+    """A known day ('1 Nov 2022' in the reader's language); exported as YYYY-MM-DD."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("default", DASH)
+        kwargs.setdefault("attrs", {"td": {"class": "nowrap"}})
+        super().__init__(**kwargs)
+
+    def render(self, value):
+        return format_day(value)
+
+    def value(self, value):
+        return value.isoformat() if value else ""
 
 
 class MaskedLinkColumn(tables.Column):
@@ -134,23 +169,11 @@ class PartnerTable(ConcordTable):
     kind = tables.Column(verbose_name=_("Kind"))
     country = tables.Column(verbose_name=_("Country"), default=_("International"))
     parent = MaskedLinkColumn(verbose_name=_("Part of"), order_by=("parent__name",))
-    meeting_count = tables.Column(
-        verbose_name=_("Meetings"), attrs={"td": {"class": "num"}, "th": {"class": "num"}}
-    )
-    open_commitment_count = tables.Column(
-        verbose_name=_("Open commitments"), attrs={"td": {"class": "num"}, "th": {"class": "num"}}
-    )
-    last_contact = tables.DateColumn(
-        verbose_name=_("Last contact"),
-        format="j M Y",
-        default=DASH,
-        attrs={"td": {"class": "nowrap"}},
-    )
+    meeting_count = NumberColumn(verbose_name=_("Meetings"))
+    open_commitment_count = NumberColumn(verbose_name=_("Open commitments"))
+    last_contact = DayColumn(verbose_name=_("Last contact"))
 
     order_last_contact = order_nulls_last("last_contact")
-
-    def value_last_contact(self, value):
-        return value.isoformat() if value else ""
 
 
 class PartnersAndTopicsTable(ConcordTable):
@@ -212,12 +235,7 @@ class CommitmentTable(ConcordTable):
         verbose_name=pgettext_lazy("made to a partner", "To"), empty_values=(), orderable=False
     )
     status = tables.Column(verbose_name=_("Status"))
-    target_date = tables.DateColumn(
-        verbose_name=_("Target date"),
-        format="j M Y",
-        default=DASH,
-        attrs={"td": {"class": "nowrap"}},
-    )
+    target_date = DayColumn(verbose_name=_("Target date"))
     meeting = MaskedLinkColumn(verbose_name=_("Made at"), order_by=("meeting__title",))
     date_iso = iso_date_column()
 
@@ -239,15 +257,10 @@ class CommitmentTable(ConcordTable):
         return record.get_status_display()
 
     def render_target_date(self, record, value):
-        if value is None:
-            return DASH
-        text = formats.date_format(value, "j M Y")
+        text = format_day(value)
         if record.is_overdue():
             return format_html('{} <span class="overdue">{}</span>', text, _("overdue"))
         return text
-
-    def value_target_date(self, value):
-        return value.isoformat() if value else ""
 
 
 class ComplaintCountTable(ConcordTable):
@@ -267,20 +280,11 @@ class ComplaintCountTable(ConcordTable):
         attrs={"td": {"class": "nowrap"}},
     )
     received_by = MaskedLinkColumn(verbose_name=_("Received by"), order_by=("received_by__name",))
-    count = tables.Column(
-        verbose_name=_("Complaints"), attrs={"td": {"class": "num"}, "th": {"class": "num"}}
-    )
+    count = NumberColumn(verbose_name=_("Complaints"))
     verified_share = tables.Column(
-        verbose_name=_("Share found true"),
-        default=DASH,
-        attrs={"td": {"class": "num"}, "th": {"class": "num"}},
+        verbose_name=_("Share found true"), default=DASH, attrs=NUMBER_ATTRS
     )
-    verified_count = tables.Column(
-        verbose_name=_("Found true"),
-        empty_values=(),
-        orderable=False,
-        attrs={"td": {"class": "num"}, "th": {"class": "num"}},
-    )
+    verified_count = NumberColumn(verbose_name=_("Found true"), empty_values=(), orderable=False)
     origin = tables.Column(verbose_name=_("Where they came from"), default=DASH, orderable=False)
     period_start = iso_date_column("period_start", _("Period start (ISO)"))
     period_end = iso_date_column("period_end", _("Period end (ISO)"))
@@ -294,20 +298,24 @@ class ComplaintCountTable(ConcordTable):
         return record.period_display
 
     def value_period(self, record):
-        return record.period_display
+        return format_period(
+            record.period_start, record.period_end, record.period_inferred, native_digits=False
+        )
 
     def render_count(self, record):
         if record.approximate:
             return format_html(
-                '<abbr title="{}">≈</abbr>&#8239;{}', _("approximately"), record.count
+                '<abbr title="{}">≈</abbr>&#8239;{}',
+                _("approximately"),
+                numerals.number(record.count),
             )
-        return record.count
+        return numerals.number(record.count)
 
     def value_count(self, record):
         return record.count
 
     def render_verified_share(self, record):
-        text = f"{record.verified_share * 100:.1f}%"
+        text = numerals.percent(record.verified_share, 1)
         if record.verified_share_approximate:
             return format_html('<abbr title="{}">≈</abbr>&#8239;{}', _("approximately"), text)
         return text
@@ -316,7 +324,7 @@ class ComplaintCountTable(ConcordTable):
         return "" if record.verified_share is None else float(record.verified_share)
 
     def render_verified_count(self, record):
-        return DASH if record.verified_count is None else record.verified_count
+        return DASH if record.verified_count is None else numerals.number(record.verified_count)
 
     def value_verified_count(self, record):
         return "" if record.verified_count is None else record.verified_count

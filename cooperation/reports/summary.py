@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.utils import formats
 from django.utils.translation import gettext as _
 
+from cooperation import numerals
 from cooperation.models import CommitmentStatus, commitment_is_open
 from cooperation.reports.periods import Period, month_end, uncertain_range
 
@@ -107,13 +107,13 @@ def percent_format(share: Decimal | float | None, *, approximate: bool = False) 
     """A share (0.25) as a percentage ("25%", "about 25%"); empty when it is not known."""
     if share is None:
         return ""
-    text = _("%(percent)s%%") % {"percent": formats.number_format(Decimal(share) * 100, 0)}
+    text = numerals.percent(Decimal(share))
     return _("about %(value)s") % {"value": text} if approximate else text
 
 
 def count_format(value: int, *, approximate: bool = False) -> str:
-    """A count with thousands grouped ("1,200", "about 1,200")."""
-    text = formats.number_format(value, 0, force_grouping=True)
+    """A count with thousands grouped, in the language's digits ("1,200", "about 1,200")."""
+    text = numerals.number(value)
     return _("about %(value)s") % {"value": text} if approximate else text
 
 

@@ -29,6 +29,7 @@ from cooperation.models import (
     Partner,
     Topic,
 )
+from cooperation.numerals import number
 from cooperation.pagination import page_clamp
 from cooperation.selectors.records import (
     QS,
@@ -259,7 +260,7 @@ def _hydrate(
             loaded[(EntryKind.COMPLAINTS, cc.pk)] = TimelineEntry(
                 EntryKind.COMPLAINTS, cc.pk, cc.period_start, "day", cc.period_inferred,
                 end=cc.period_end, url=cc.get_absolute_url(),
-                title=_("%(count)s complaints received") % {"count": cc.count},
+                title=_("%(count)s complaints received") % {"count": number(cc.count)},
                 partners=[p for p in [visibility.shown_or_none(user, cc.received_by)] if p],
                 record=cc,
             )  # fmt: skip

@@ -4,6 +4,7 @@ from django import template
 from django.conf import settings
 from django.utils.safestring import mark_safe
 
+from cooperation import dates, numerals
 from cooperation.highlight import passage_anchor
 
 register = template.Library()
@@ -15,12 +16,40 @@ def anchor(item) -> str:
     return passage_anchor(item)
 
 
-@register.filter
-def percent(value, digits: int = 0) -> str:
-    """0.95 → '95%'; empty for None."""
+@register.filter(is_safe=True)
+def number(value, decimals=None) -> str:
+    """A count or figure in the reader's language: 1200 → '1,200', '1 200', '១.២០០'; empty for
+    None. Every count a page shows goes through it (see `cooperation.numerals`)."""
     if value is None or value == "":
         return ""
-    return f"{float(value) * 100:.{int(digits)}f}%"
+    return numerals.number(value, None if decimals is None else int(decimals))
+
+
+@register.filter(is_safe=True)
+def percent(value, decimals: int = 0) -> str:
+    """0.95 → '95%', '95 %', '៩៥%'; empty for None."""
+    if value is None or value == "":
+        return ""
+    return numerals.percent(float(value), int(decimals))
+
+
+@register.filter(is_safe=True)
+def digits(value) -> str:
+    """Text this project wrote (a year, a page label) in the reader's digits. Never for a
+    record's own text, a citation, an address or a form's value."""
+    return numerals.native_digits(value)
+
+
+@register.filter
+def date_display(value) -> str:
+    """A known day in the reader's language: '1 Nov 2022', '1 nov. 2022', '១ វិច្ឆិកា ២០២២'."""
+    return dates.format_day(value) if value else ""
+
+
+@register.filter
+def moment_display(value, seconds: bool = False) -> str:
+    """A moment in the reader's language: '1 Nov 2022, 14:05'; with `seconds`, to the second."""
+    return dates.format_moment(value, seconds=bool(seconds)) if value else ""
 
 
 @register.simple_tag(takes_context=True)
