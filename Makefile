@@ -5,9 +5,10 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1:8000
 
 # System packages: Pango for WeasyPrint's PDFs (HarfBuzz subsets their fonts fast), gettext to
-# compile the translations, Chromium for browser tests, poppler for pdftoppm.
+# compile the translations, Chromium for browser tests, poppler (pdftoppm, pdffonts, pdftotext)
+# and qpdf to read reports back.
 RUN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-noto-core gettext
-TEST_PACKAGES := $(RUN_PACKAGES) chromium poppler-utils
+TEST_PACKAGES := $(RUN_PACKAGES) chromium poppler-utils qpdf
 
 .PHONY: install messages messages-update system-run system-test run test lint format bench bench-load clean
 

@@ -425,12 +425,13 @@ class ReportAdmin(admin.ModelAdmin):
         "__str__",
         "kind",
         "audience",
+        "language",
         "status",
         "created_at",
         "finished_at",
         "page_count",
     ]
-    list_filter = ["kind", "audience", "status"]
+    list_filter = ["kind", "audience", "language", "status"]
     search_fields = ["partner__name", "error"]
 
     def get_queryset(self, request):

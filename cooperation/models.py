@@ -20,7 +20,8 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from cooperation.constraints import OneQueryChecks
-from cooperation.dates import format_period, format_uncertain_date
+from cooperation.dates import format_day, format_period, format_uncertain_date
+from cooperation.numerals import native_digits
 
 
 class Visibility(models.TextChoices):
@@ -760,6 +761,13 @@ class Report(models.Model):
         choices=ReportAudience.choices,
         default=ReportAudience.PUBLIC,
     )
+    language = models.CharField(
+        _("language"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+        help_text=_("The language the report is written in."),
+    )
     audience_organisation = models.ForeignKey(
         Partner,
         on_delete=models.PROTECT,
@@ -863,6 +871,11 @@ class Report(models.Model):
                     "and only then."
                 ),
             ),
+            models.CheckConstraint(
+                condition=Q(language__in=[code for code, _name in settings.LANGUAGES]),
+                name="report_language_known",
+                violation_error_message=_("Language: choose one of the languages Concord speaks."),
+            ),
             # NULL never collides in a plain unique constraint, so compare with 0 for none.
             models.UniqueConstraint(
                 "kind",
@@ -871,6 +884,7 @@ class Report(models.Model):
                 "audience",
                 Coalesce("audience_organisation", 0),
                 Coalesce("partner", 0),
+                "language",
                 name="report_unique_subject",
             ),
         ]
@@ -897,15 +911,13 @@ class Report(models.Model):
         if self.partner_id:
             return self.partner.name
         if self.kind == ReportKind.MONTHLY:
-            return formats.date_format(self.period_start, "F Y")
+            return native_digits(formats.date_format(self.period_start, "F Y"))
         return format_period(self.period_start, self.period_end)
 
     @property
     def period_display(self) -> str:
         if self.is_whole_record:
-            return gettext("Whole record, to %(day)s") % {
-                "day": formats.date_format(self.period_end, "j M Y")
-            }
+            return gettext("Whole record, to %(day)s") % {"day": format_day(self.period_end)}
         return format_period(self.period_start, self.period_end)
 
 

@@ -316,19 +316,21 @@ def test_the_heartbeat_renews_the_lease_and_stops_once_another_run_took_over(set
         assert Report.objects.get(pk=report.pk).heartbeat_at == renewed
 
 
-def test_the_monthly_job_asks_for_last_months_public_and_internal_reports_once(
+def test_the_monthly_job_asks_for_last_months_public_and_internal_reports_once_per_language(
     django_capture_on_commit_callbacks,
 ):
     with django_capture_on_commit_callbacks() as callbacks:
         reports = services.report_request_monthly(today=datetime.date(2022, 12, 1))
         services.report_request_monthly(today=datetime.date(2022, 12, 1))
 
-    assert {(r.kind, r.period_start, r.period_end, r.audience) for r in reports} == {
-        (ReportKind.MONTHLY, datetime.date(2022, 11, 1), datetime.date(2022, 11, 30), "public"),
-        (ReportKind.MONTHLY, datetime.date(2022, 11, 1), datetime.date(2022, 11, 30), "everything"),
+    november = (ReportKind.MONTHLY, datetime.date(2022, 11, 1), datetime.date(2022, 11, 30))
+    assert {(r.kind, r.period_start, r.period_end, r.audience, r.language) for r in reports} == {
+        (*november, audience, language)
+        for audience in ("public", "everything")
+        for language in ("en", "fr", "km")
     }
-    assert len(callbacks) == 2
-    assert Report.objects.count() == 2
+    assert len(callbacks) == 6
+    assert Report.objects.count() == 6
 
 
 def test_the_beat_schedules_name_registered_tasks():

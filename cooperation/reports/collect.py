@@ -52,7 +52,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from cooperation import visibility
-from cooperation.dates import format_period, format_uncertain_date
+from cooperation.dates import format_day, format_period, format_uncertain_date
 from cooperation.models import (
     Citation,
     Commitment,
@@ -68,6 +68,7 @@ from cooperation.models import (
     UncertainDate,
     commitment_is_overdue,
 )
+from cooperation.numerals import native_digits
 from cooperation.reports.periods import Period, month_end
 from cooperation.reports.summary import (
     DRAWN_PRECISIONS,
@@ -971,9 +972,7 @@ class Collector:
             "meeting": meeting.title if meeting else "",
             "status": str(CommitmentStatus(status).label),
             "status_code": status,
-            "target_date": formats.date_format(commitment.target_date, "j M Y")
-            if commitment.target_date
-            else "",
+            "target_date": format_day(commitment.target_date) if commitment.target_date else "",
             "overdue": commitment_is_overdue(
                 target_date=commitment.target_date, status=status, on=self.judged_on
             ),
@@ -1079,7 +1078,7 @@ class Collector:
             "number": self.source_numbers[source.pk],
             "title": source.title,
             "publisher": source.publisher,
-            "published_on": formats.date_format(source.published_on, "j F Y")
+            "published_on": native_digits(formats.date_format(source.published_on, "j F Y"))
             if source.published_on
             else "",
             "reference": source.reference,
@@ -1121,7 +1120,7 @@ class Collector:
             "whole_record": subject.whole_record,
             "partner": subject.partner.name if subject.partner else "",
             "partner_slug": subject.partner.slug if subject.partner else "",
-            "judged_on": formats.date_format(self.judged_on, "j F Y"),
+            "judged_on": native_digits(formats.date_format(self.judged_on, "j F Y")),
         }
 
     def quotes(self, dates: dict[RecordKey, str]) -> list[Row]:

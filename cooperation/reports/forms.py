@@ -5,11 +5,12 @@ from typing import Any, cast
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from cooperation import visibility
 from cooperation.forms import SlugModelChoiceField
+from cooperation.languages import OWN_NAMES
 from cooperation.models import Partner, ReportAudience
 from cooperation.reports import services
 from cooperation.reports.collect import first_record_date
@@ -67,6 +68,17 @@ class ReportRequestForm(forms.Form):
         help_text=_("For one organisation's view only."),
         error_messages={"invalid_choice": _("For the staff of: there is no partner “%(value)s”.")},
     )
+    language = forms.ChoiceField(
+        label=_("Language"),
+        choices=[(code, OWN_NAMES[code]) for code, _name in settings.LANGUAGES],
+        required=False,
+        help_text=_(
+            "The language the report is written in; the page's language unless you choose."
+        ),
+        error_messages={
+            "invalid_choice": _("Language: Concord writes reports in English, French or Khmer.")
+        },
+    )
     rebuild = forms.BooleanField(
         label=_("Build it again even if it exists"),
         required=False,
@@ -76,6 +88,7 @@ class ReportRequestForm(forms.Form):
         """For a user, only the audiences they may read and the partners they may see; without
         one (the command line, run by an operator) every audience and partner."""
         super().__init__(*args, **kwargs)
+        self.fields["language"].initial = translation.get_language()
         if user is None:
             return
         audiences = visibility.audiences_for(user)
@@ -162,6 +175,7 @@ class ReportRequestForm(forms.Form):
                 organisation=data["organisation"],
                 requested_by=requested_by,
                 rebuild=data["rebuild"],
+                language=data["language"],
             )
         return services.report_request(
             period=data["period"],
@@ -170,4 +184,5 @@ class ReportRequestForm(forms.Form):
             partner=data["partner"],
             requested_by=requested_by,
             rebuild=data["rebuild"],
+            language=data["language"],
         )

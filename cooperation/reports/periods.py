@@ -9,6 +9,8 @@ from django.core.exceptions import ValidationError
 from django.utils import formats
 from django.utils.translation import gettext as _
 
+from cooperation.numerals import native_digits
+
 MONTH_PATTERN = re.compile(r"^(\d{4})-(\d{1,2})$")
 
 
@@ -39,10 +41,10 @@ class Period:
 
     def label(self) -> str:
         if self.is_calendar_month:
-            return formats.date_format(self.start, "F Y")
+            return native_digits(formats.date_format(self.start, "F Y"))
         return _("%(start)s to %(end)s") % {
-            "start": formats.date_format(self.start, "j F Y"),
-            "end": formats.date_format(self.end, "j F Y"),
+            "start": native_digits(formats.date_format(self.start, "j F Y")),
+            "end": native_digits(formats.date_format(self.end, "j F Y")),
         }
 
 

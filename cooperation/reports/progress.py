@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.cache import cache
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from cooperation.dates import format_moment
 from cooperation.health import broker_state
 from cooperation.models import Report, ReportStatus
 from cooperation.reports.services import MAX_ATTEMPTS
@@ -41,7 +42,7 @@ def queue_reachable() -> bool:
 
 
 def _clock(moment: datetime.datetime) -> str:
-    return formats.date_format(timezone.localtime(moment), "j M Y, H:i:s")
+    return format_moment(moment, seconds=True)
 
 
 def _seconds_ago(moment: datetime.datetime, now: datetime.datetime) -> int:

@@ -7,20 +7,30 @@ report never waits on, or leaks to, the network.
 
 import datetime
 import re
+import unicodedata
+from contextlib import contextmanager
 from dataclasses import dataclass
+from html import unescape
 from pathlib import Path
 from urllib.parse import urlparse
 from urllib.request import url2pathname
+from xml.etree import ElementTree
 
+import weasyprint.pdf
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from pydyf import Dictionary, String
 from weasyprint import HTML
+from weasyprint.pdf.metadata import NS as RDF_NAMESPACES
+from weasyprint.pdf.metadata import generate_rdf_metadata
+from weasyprint.pdf.stream import Stream
 from weasyprint.urls import default_url_fetcher
 
-from cooperation import charts
+from cooperation import charts, numerals
+from cooperation.dates import format_day
 from cooperation.models import ReportKind, audience_label
 from cooperation.reports.summary import (
     LISTED_PARTNERS,
@@ -56,10 +66,51 @@ class RenderedPdf:
     page_count: int
 
 
+# Archivable (PDF/A-3u: fonts embedded, text as Unicode) and tagged for screen readers; the
+# XMP metadata claims PDF/UA-1 beside PDF/A, since WeasyPrint writes one variant's claim.
+PDF_VARIANT = "pdf/a-3u"
+PDF_UA_PART = "1"
+
+
+def _rdf_metadata_with_pdfua(metadata, variant, version, conformance) -> bytes:
+    rdf = ElementTree.fromstring(generate_rdf_metadata(metadata, variant, version, conformance))
+    description = ElementTree.SubElement(rdf, f"{{{RDF_NAMESPACES['rdf']}}}Description")
+    description.set(f"{{{RDF_NAMESPACES['rdf']}}}about", "")
+    description.set(f"{{{RDF_NAMESPACES['pdfuaid']}}}part", PDF_UA_PART)
+    return ElementTree.tostring(rdf, encoding="utf-8")
+
+
+class ShapedTextStream(Stream):
+    """WeasyPrint's PDF stream, giving each run of text that needs shaping its text as
+    /ActualText. A font's ToUnicode map gives one text per glyph, so a glyph drawn before the
+    letter it belongs to (Khmer's េ, or the subscript ្រ) or shared by two clusters would
+    read back out of order; text extraction and screen readers read ActualText instead."""
+
+    @contextmanager
+    def marked(self, box, tag):
+        with super().marked(box, tag):
+            text = getattr(box, "text", "")
+            if self._tags is not None and tag == "Span" and text and needs_shaping(text):
+                self.begin_marked_content("Span", Dictionary({"ActualText": String(text)}))
+                try:
+                    yield
+                finally:
+                    self.end_marked_content()
+            else:
+                yield
+
+
+# WeasyPrint builds its pages' streams from the name its PDF module imported.
+weasyprint.pdf.Stream = ShapedTextStream
+
+
 def html_to_pdf(html: str) -> RenderedPdf:
+    """The PDF of a report's HTML: its title and language come from <title> and <html lang>."""
     base_url = Path(settings.BASE_DIR).as_uri() + "/"
     document = HTML(string=html, base_url=base_url, url_fetcher=local_url_fetcher).render()
-    return RenderedPdf(content=document.write_pdf(), page_count=len(document.pages))
+    document.metadata.generate_rdf_metadata = _rdf_metadata_with_pdfua
+    content = document.write_pdf(pdf_variant=PDF_VARIANT, pdf_tags=True)
+    return RenderedPdf(content=content, page_count=len(document.pages))
 
 
 # What the lanes chart says of its marks when each stands for every entry of one kind on its
@@ -95,10 +146,10 @@ def _lanes_chart(lanes: dict) -> tuple[charts.Chart, str]:
     ]
     chart = charts.timeline_lanes_chart(entries, max_lanes=lanes["lanes"])
     description = _("%(count)s dated entries across %(lanes)s lanes, %(first)s to %(last)s.") % {
-        "count": lanes["entries"],
-        "lanes": lanes["lanes"],
-        "first": lanes["first"],
-        "last": lanes["last"],
+        "count": numerals.number(lanes["entries"]),
+        "lanes": numerals.number(lanes["lanes"]),
+        "first": format_day(day(lanes["first"])),
+        "last": format_day(day(lanes["last"])),
     }
     chart.description = description
     return chart, str(_LANE_STEP_NOTES[lanes["step"]])
@@ -140,6 +191,56 @@ def _in_pdf_font(svg: str) -> str:
     return svg.replace(f'font-family="{charts.FONT}"', f'font-family="{PDF_CHART_FONT}"', 1)
 
 
+# WeasyPrint draws SVG text one character at a time, which breaks scripts whose letters join
+# and reorder (Khmer's stacked consonants and vowel signs). A chart's text in such a script is
+# taken out of the SVG and laid over it as HTML, which Pango shapes like the rest of the page.
+SVG_TEXT = re.compile(
+    r'<text x="(?P<x>[-\d.]+)" y="(?P<y>[-\d.]+)" font-size="(?P<size>[\d.]+)" '
+    r'text-anchor="(?P<anchor>start|middle|end)" fill="(?P<fill>[^"]*)" '
+    r'font-weight="(?P<weight>[^"]*)"(?: transform="rotate\((?P<angle>[-\d.]+)[^"]*\)")?'
+    r"[^>]*>(?P<text>[^<]*)</text>"
+)
+ANCHOR_PERCENT = {"start": 0, "middle": 50, "end": 100}
+# How far above its baseline a label's box starts, as a share of its font size.
+LABEL_ASCENT = 0.78
+
+
+def needs_shaping(text: str) -> bool:
+    """Whether a text holds letters that only a shaping engine draws right: combining marks."""
+    return any(unicodedata.category(character) in ("Mn", "Mc") for character in text)
+
+
+def svg_labels_as_html(svg: str, width_mm: float) -> tuple[str, str]:
+    """The chart's SVG without the texts that need shaping, and those texts as HTML placed at
+    the same points of a box `width_mm` wide (the SVG's own box)."""
+    size = VIEWBOX.search(svg)
+    if size is None:
+        return svg, ""
+    view_width = float(size.group(1))
+    mm_per_unit = width_mm / view_width
+    labels = []
+
+    def lift(match: re.Match) -> str:
+        if not needs_shaping(unescape(match["text"])):
+            return match[0]
+        font_mm = float(match["size"]) * mm_per_unit
+        shift = ANCHOR_PERCENT[match["anchor"]]
+        transform = f"translateX(-{shift}%)" + (
+            f" rotate({match['angle']}deg)" if match["angle"] else ""
+        )
+        left = float(match["x"]) / view_width * 100
+        top_mm = float(match["y"]) * mm_per_unit - LABEL_ASCENT * font_mm
+        labels.append(
+            f'<span class="chart-label" style="left: {left:.2f}%; top: {top_mm:.2f}mm; '
+            f"font-size: {font_mm:.2f}mm; color: {match['fill']}; "
+            f"font-weight: {match['weight']}; transform: {transform}; "
+            f'transform-origin: {shift}% {LABEL_ASCENT * font_mm:.2f}mm">{match["text"]}</span>'
+        )
+        return ""
+
+    return SVG_TEXT.sub(lift, svg), "".join(labels)
+
+
 def report_charts(data: dict) -> list[dict]:
     """The report's charts as inline SVG, drawn by the same code as the pages' charts."""
     chart_data = data["chart_data"]
@@ -150,7 +251,7 @@ def report_charts(data: dict) -> list[dict]:
         (
             charts.complaints_per_period_chart(complaint_bars),
             _("Only the %(n)s latest periods are drawn; %(more)s earlier ones are not.")
-            % {"n": CHART_ROWS, "more": earlier_periods}
+            % {"n": numerals.number(CHART_ROWS), "more": numerals.number(earlier_periods)}
             if earlier_periods
             else "",
         ),
@@ -163,21 +264,27 @@ def report_charts(data: dict) -> list[dict]:
         (
             charts.meetings_per_partner_year_chart(partner_cells),
             _("Only the %(n)s partners that met most are drawn; %(more)s others are not.")
-            % {"n": CHART_ROWS, "more": other_partners}
+            % {"n": numerals.number(CHART_ROWS), "more": numerals.number(other_partners)}
             if other_partners
             else "",
         ),
     ]
-    return [
-        {
-            "svg": _in_pdf_font(chart.svg),
-            "title": chart.title,
-            "caption": f"{chart.description} {note}".strip(),
-            "width_mm": _natural_width_mm(chart.svg),
-        }
-        for chart, note in drawn
-        if not chart.empty
-    ]
+    listed = []
+    for chart, note in drawn:
+        if chart.empty:
+            continue
+        width_mm = _natural_width_mm(chart.svg)
+        svg, labels = svg_labels_as_html(_in_pdf_font(chart.svg), width_mm)
+        listed.append(
+            {
+                "svg": svg,
+                "labels": labels,
+                "title": chart.title,
+                "caption": f"{chart.description} {note}".strip(),
+                "width_mm": width_mm,
+            }
+        )
+    return listed
 
 
 VIEWBOX = re.compile(r'viewBox="[\d.]+ [\d.]+ ([\d.]+) [\d.]+"')
@@ -304,7 +411,9 @@ def report_context(
         if subject["whole_record"]
         else subject["period_label"],
         "audience_label": audience_label(subject["audience"], subject.get("organisation", "")),
-        "generated_display": formats.date_format(timezone.localtime(generated_at), "j F Y, H:i T"),
+        "generated_display": numerals.native_digits(
+            formats.date_format(timezone.localtime(generated_at), "j F Y, H:i T")
+        ),
         "generated_iso": generated_at.isoformat(),
         "report_id": report_id,
         "data_hash": digest,

@@ -126,17 +126,19 @@ def report_request(
     partner: Partner | None = None,
     requested_by=None,
     rebuild: bool = False,
+    language: str = "",
     parameters: dict | None = None,
 ) -> tuple[Report, bool]:
-    """Ask for a report; returns it and whether a build was queued.
+    """Ask for a report, in `language` (the active language when not given); returns it and
+    whether a build was queued.
 
-    At most one report exists per kind, period, partner and audience (with its organisation,
-    for one organisation's view): asking again returns
-    the existing one. A failed report is queued again; a ready one only with `rebuild`; a
+    At most one report exists per kind, period, partner, audience (with its organisation,
+    for one organisation's view) and language: asking again returns the existing one. A failed report is queued again; a ready one only with `rebuild`; a
     queued or running one is left alone, so asking twice never queues two builds.
     """
     report_audience_check(partner=partner, audience=audience, organisation=organisation)
     kind = report_kind_for(period=period, partner=partner)
+    language = report_language(language)
     now = timezone.now()
     report, created = Report.objects.get_or_create(
         kind=kind,
@@ -145,10 +147,10 @@ def report_request(
         partner=partner,
         audience=audience,
         audience_organisation=organisation,
+        language=language,
         defaults={
             "requested_by": requested_by if _is_user(requested_by) else None,
-            "parameters": {"language": translation.get_language() or settings.LANGUAGE_CODE}
-            | (parameters or {}),
+            "parameters": parameters or {},
             "queued_at": now,
         },
     )
@@ -161,6 +163,23 @@ def report_request(
         report_enqueue(report.pk)
     report.refresh_from_db()
     return report, bool(claimed)
+
+
+def report_language(language: str = "") -> str:
+    """The language a report is written in: the one asked for, else the active one; refused
+    when Concord does not speak it."""
+    known = [code for code, _name in settings.LANGUAGES]
+    if not language:
+        return translation.get_supported_language_variant(
+            translation.get_language() or settings.LANGUAGE_CODE
+        )
+    if language not in known:
+        raise ValidationError(
+            _("Language: choose one of %(languages)s, not “%(value)s”.")
+            % {"languages": ", ".join(known), "value": language},
+            code="language",
+        )
+    return language
 
 
 def _fresh_queue(now: datetime.datetime) -> dict:
@@ -186,6 +205,7 @@ def report_request_dossier(
     organisation: Partner | None = None,
     requested_by=None,
     rebuild: bool = False,
+    language: str = "",
     today: datetime.date | None = None,
 ) -> tuple[Report, bool]:
     """Ask for a partner's whole record, from its earliest dated fact to today."""
@@ -201,15 +221,18 @@ def report_request_dossier(
         partner=partner,
         requested_by=requested_by,
         rebuild=rebuild,
+        language=language,
         parameters={"scope": WHOLE_RECORD},
     )
 
 
 def report_request_monthly(*, today: datetime.date | None = None) -> list[Report]:
-    """The scheduled reports: the previous month, once for the public and once of everything."""
+    """The scheduled reports: the previous month, for the public and of everything, in each
+    language of REPORT_LANGUAGES."""
     period = previous_month(today or timezone.localdate())
     return [
-        report_request(period=period, audience=audience)[0]
+        report_request(period=period, audience=audience, language=language)[0]
+        for language in settings.REPORT_LANGUAGES
         for audience in (ReportAudience.PUBLIC, ReportAudience.EVERYTHING)
     ]
 
@@ -234,8 +257,7 @@ def _judged_on(report: Report) -> datetime.date:
 
 def report_data_current_hash(*, report: Report) -> str:
     """The hash of the data the report would be built from now, judged on the same day."""
-    language = report.parameters.get("language") or settings.LANGUAGE_CODE
-    with translation.override(language):
+    with translation.override(report.language):
         data = report_data_collect(subject=report_subject(report=report), today=_judged_on(report))
     return data_hash(data)
 
@@ -244,7 +266,7 @@ def report_file_name(*, report: Report, content: bytes) -> str:
     parts = [report.kind, report.period_start.isoformat(), report.period_end.isoformat()]
     if report.partner is not None:
         parts.append(report.partner.slug)
-    parts.append(report.audience)
+    parts += [report.audience, report.language]
     digest = hashlib.sha256(content).hexdigest()[:12]
     return f"reports/{report.period_start:%Y}/{slugify('-'.join(parts))}-{report.pk}-{digest}.pdf"
 
@@ -344,9 +366,8 @@ def report_render(*, report_id: int, worker: str = "") -> Report | Held | None:
     new_file = ""
     try:
         with leases.Heartbeat(report, owner):
-            language = report.parameters.get("language") or settings.LANGUAGE_CODE
             judged_on = timezone.localdate()
-            with translation.override(language):
+            with translation.override(report.language):
                 data = report_data_collect(subject=report_subject(report=report), today=judged_on)
                 digest = data_hash(data)
                 rendered = report_pdf_render(

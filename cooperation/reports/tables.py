@@ -6,6 +6,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from cooperation import numerals
+from cooperation.dates import format_moment
 from cooperation.models import Report, ReportStatus
 
 
@@ -16,8 +18,9 @@ class ReportTable(tables.Table):
     period = tables.Column(verbose_name=_("Period"), accessor="period_start")
     kind = tables.Column(verbose_name=_("Kind"))
     audience = tables.Column(verbose_name=_("Audience"))
+    language = tables.Column(verbose_name=_("Language"))
     status = tables.Column(verbose_name=_("Status"))
-    created_at = tables.DateTimeColumn(verbose_name=_("Asked for"), format="j M Y, H:i")
+    created_at = tables.Column(verbose_name=_("Asked for"))
     page_count = tables.Column(verbose_name=_("Pages"), attrs={"td": {"class": "num"}})
     size = tables.Column(verbose_name=_("Size"), attrs={"td": {"class": "num"}})
     download = tables.Column(
@@ -31,6 +34,7 @@ class ReportTable(tables.Table):
             "period",
             "kind",
             "audience",
+            "language",
             "status",
             "created_at",
             "page_count",
@@ -56,7 +60,16 @@ class ReportTable(tables.Table):
         )
 
     def render_size(self, value):
-        return filesizeformat(value)
+        return numerals.native_digits(filesizeformat(value))
+
+    def render_created_at(self, value):
+        return format_moment(value)
+
+    def value_created_at(self, value):
+        return value.isoformat()
+
+    def render_page_count(self, value):
+        return numerals.number(value)
 
     def render_download(self, record):
         if record.status != ReportStatus.READY:

@@ -5,6 +5,7 @@
     python manage.py generate_report --from 2022-08-18 --to 2022-09-18
     python manage.py generate_report --period 2022-11 --audience organisation --organisation iom
     python manage.py generate_report --partner ministry-of-interior       # whole-record dossier
+    python manage.py generate_report --period 2022-11 --language km        # in Khmer
 
 It validates through the same form as the web page, so it refuses the same bad input with
 the same messages. With a broker configured the build is queued for a worker (add --wait to
@@ -13,6 +14,7 @@ wait for it); without one it runs here and now.
 
 import time
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from cooperation.models import Report, ReportStatus
@@ -37,6 +39,12 @@ class Command(BaseCommand):
             help="With --audience organisation: the partner whose staff the report is for.",
         )
         parser.add_argument(
+            "--language",
+            choices=[code for code, _name in settings.LANGUAGES],
+            default=settings.LANGUAGE_CODE,
+            help="The language the report is written in.",
+        )
+        parser.add_argument(
             "--rebuild", action="store_true", help="Build again even if the report exists."
         )
         parser.add_argument(
@@ -56,6 +64,7 @@ class Command(BaseCommand):
                 "partner": options["partner"] or "",
                 "audience": options["audience"],
                 "organisation": options["organisation"] or "",
+                "language": options["language"],
                 "rebuild": options["rebuild"],
             }
         )
