@@ -14,11 +14,12 @@ TEST_PACKAGES := $(RUN_PACKAGES) chromium poppler-utils qpdf
 
 install: $(VENV)/.installed messages
 
-# The translations (locale/<language>/LC_MESSAGES/django.po), compiled for Django to read.
-MESSAGES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/*.po))
+# The translations (locale/<language>/LC_MESSAGES/django.po) and the supplement to Django's own
+# (locale-django/<language>/LC_MESSAGES/django.po, djangojs.po), compiled for Django to read.
+MESSAGES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/*.po locale-django/*/LC_MESSAGES/*.po))
 messages: $(MESSAGES)
 
-locale/%.mo: locale/%.po | system-run
+%.mo: %.po | system-run
 	msgfmt --check-format -o $@ $<
 
 # After changing a string marked for translation: bring the catalogues up to date, then
