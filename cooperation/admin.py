@@ -17,7 +17,7 @@ from django.db.models import URLField
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from cooperation import models, services, visibility
+from cooperation import models, services, translations, visibility
 from cooperation.admin_imports import ImportAdminMixin
 from cooperation.admin_lockouts import unlock_sign_in
 from cooperation.admin_protection import ProtectCitedAdminMixin
@@ -72,6 +72,36 @@ def _without(fields, hidden: set[str]) -> list:
         elif field not in hidden:
             kept.append(field)
     return kept
+
+
+class TranslationsAdminMixin:
+    """The languages of a record side by side, in a section of their own: one row per
+    translated field, a column per language (`cooperation.translations`)."""
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        rows = [
+            tuple(f"{field}_{code}" for code in translations.LANGUAGE_CODES)
+            for field in self.model.translated_fields
+        ]
+        moved = {"language", *(name for row in rows for name in row)}
+        return [
+            *(
+                (name, {**options, "fields": _without(options["fields"], moved)})
+                for name, options in fieldsets
+            ),
+            (
+                _("In other languages"),
+                {
+                    "fields": ["language", *rows],
+                    "description": _(
+                        "Written in: the language of the text above, as entered. Beside it, "
+                        "its translations; leave the column of its own language empty. A page "
+                        "in a language without a translation shows the original, marked."
+                    ),
+                },
+            ),
+        ]
 
 
 class SharingMixin:
@@ -250,7 +280,7 @@ class RecordAdmin(SharingMixin, ServiceAdmin):
 
 
 @admin.register(models.Topic)
-class TopicAdmin(ImportAdminMixin, ServiceAdmin):
+class TopicAdmin(TranslationsAdminMixin, ImportAdminMixin, ServiceAdmin):
     import_kinds = ["topic"]
     list_display = ["name", "slug"]
     search_fields = ["name", "description"]
@@ -281,7 +311,7 @@ class SourceAdmin(ImportAdminMixin, SharingMixin, ServiceAdmin):
 
 
 @admin.register(models.Partner)
-class PartnerAdmin(ImportAdminMixin, ProtectCitedAdminMixin, RecordAdmin):
+class PartnerAdmin(TranslationsAdminMixin, ImportAdminMixin, ProtectCitedAdminMixin, RecordAdmin):
     import_kinds = ["partner"]
     list_display = ["name", "short_name", "kind", "country", "part_of", "visibility", "owned_by"]
     masked_relations = ("parent", "owner")
@@ -311,7 +341,7 @@ DATE_FIELDS = ("date", "date_precision", "date_inferred", "date_note")
 
 
 @admin.register(models.Meeting)
-class MeetingAdmin(ImportAdminMixin, RecordAdmin):
+class MeetingAdmin(TranslationsAdminMixin, ImportAdminMixin, RecordAdmin):
     import_kinds = ["meeting"]
     list_display = ["title", "date", "date_precision", "location", "visibility"]
     list_filter = ["visibility", "date_precision", "topics", "partners__kind"]
@@ -332,7 +362,7 @@ class MeetingAdmin(ImportAdminMixin, RecordAdmin):
 
 
 @admin.register(models.Commitment)
-class CommitmentAdmin(ImportAdminMixin, RecordAdmin):
+class CommitmentAdmin(TranslationsAdminMixin, ImportAdminMixin, RecordAdmin):
     import_kinds = ["commitment", "commitment_update"]
     list_display = ["title", "by", "status", "date", "target_date", "visibility"]
     masked_relations = ("made_by",)
@@ -395,7 +425,7 @@ class ComplaintCountAdmin(ImportAdminMixin, RecordAdmin):
 
 
 @admin.register(models.Milestone)
-class MilestoneAdmin(ImportAdminMixin, RecordAdmin):
+class MilestoneAdmin(TranslationsAdminMixin, ImportAdminMixin, RecordAdmin):
     import_kinds = ["milestone"]
     list_display = ["title", "kind", "date", "date_precision", "visibility"]
     list_filter = ["kind", "visibility", "date_precision", "topics"]

@@ -22,6 +22,7 @@ from simple_history.models import HistoricalRecords
 from cooperation.constraints import OneQueryChecks
 from cooperation.dates import format_day, format_period, format_uncertain_date
 from cooperation.numerals import native_digits
+from cooperation.translations import translation_constraints, translations_of, written_in
 
 
 class Visibility(models.TextChoices):
@@ -179,7 +180,12 @@ class Topic(models.Model):
     name = models.CharField(_("name"), max_length=120, unique=True)
     slug = models.SlugField(_("slug"), max_length=120, unique=True)
     description = models.TextField(_("description"), blank=True)
+    language = written_in()
+    name_en, name_fr, name_km = translations_of(name)
+    description_en, description_fr, description_km = translations_of(description)
     history = HistoricalRecords()
+
+    translated_fields = ["name", "description"]
 
     objects = RestrictedQuerySet.as_manager()
 
@@ -187,6 +193,7 @@ class Topic(models.Model):
         ordering = ["name"]
         verbose_name = _("topic")
         verbose_name_plural = _("topics")
+        constraints = translation_constraints("topic", ["name", "description"])
 
     def __str__(self):
         return self.name
@@ -274,6 +281,12 @@ class Partner(CitedRecord):
         verbose_name=_("part of"),
     )
     description = models.TextField(_("description"), blank=True)
+    language = written_in()
+    name_en, name_fr, name_km = translations_of(name)
+    short_name_en, short_name_fr, short_name_km = translations_of(short_name)
+    description_en, description_fr, description_km = translations_of(description)
+
+    translated_fields = ["name", "short_name", "description"]
 
     class Meta:
         ordering = ["name"]
@@ -286,6 +299,7 @@ class Partner(CitedRecord):
                 violation_error_message=_("Country: use a two-letter ISO code such as KH."),
             ),
             *VisibleRecord.owner_constraints("partner"),
+            *translation_constraints("partner", ["name", "short_name", "description"]),
         ]
 
     def __str__(self):
@@ -338,6 +352,12 @@ class Meeting(CitedRecord, UncertainDate):
     )
     summary = models.TextField(_("what was discussed"))
     outcome = models.TextField(_("what came of it"), blank=True)
+    language = written_in()
+    title_en, title_fr, title_km = translations_of(title)
+    summary_en, summary_fr, summary_km = translations_of(summary)
+    outcome_en, outcome_fr, outcome_km = translations_of(outcome)
+
+    translated_fields = ["title", "summary", "outcome"]
 
     # Read by django-simple-history: changes to these links are history too.
     _history_m2m_fields = ["partners", "participants", "topics"]
@@ -349,6 +369,7 @@ class Meeting(CitedRecord, UncertainDate):
         constraints = [
             *UncertainDate.date_constraints("meeting"),
             *VisibleRecord.owner_constraints("meeting"),
+            *translation_constraints("meeting", ["title", "summary", "outcome"]),
         ]
 
     def __str__(self):
@@ -426,6 +447,11 @@ class Commitment(CitedRecord, UncertainDate):
 
     title = models.CharField(_("what"), max_length=300)
     description = models.TextField(_("description"), blank=True)
+    language = written_in()
+    title_en, title_fr, title_km = translations_of(title)
+    description_en, description_fr, description_km = translations_of(description)
+
+    translated_fields = ["title", "description"]
     kind = models.CharField(
         _("kind"), max_length=12, choices=CommitmentKind.choices, default=CommitmentKind.PLEDGE
     )
@@ -474,6 +500,7 @@ class Commitment(CitedRecord, UncertainDate):
         constraints = [
             *UncertainDate.date_constraints("commitment"),
             *VisibleRecord.owner_constraints("commitment"),
+            *translation_constraints("commitment", ["title", "description"]),
         ]
 
     def __str__(self):
@@ -629,6 +656,9 @@ class Milestone(CitedRecord, UncertainDate):
     slug = models.SlugField(_("slug"), max_length=160, unique=True)
     kind = models.CharField(_("kind"), max_length=12, choices=MilestoneKind.choices, db_index=True)
     description = models.TextField(_("description"), blank=True)
+    language = written_in()
+    title_en, title_fr, title_km = translations_of(title)
+    description_en, description_fr, description_km = translations_of(description)
     partners = models.ManyToManyField(
         Partner, related_name="milestones", blank=True, verbose_name=_("partners")
     )
@@ -637,6 +667,7 @@ class Milestone(CitedRecord, UncertainDate):
     )
 
     _history_m2m_fields = ["partners", "topics"]
+    translated_fields = ["title", "description"]
 
     class Meta:
         ordering = [F("date").desc(nulls_last=True), "title"]
@@ -645,6 +676,7 @@ class Milestone(CitedRecord, UncertainDate):
         constraints = [
             *UncertainDate.date_constraints("milestone"),
             *VisibleRecord.owner_constraints("milestone"),
+            *translation_constraints("milestone", ["title", "description"]),
         ]
 
     def __str__(self):

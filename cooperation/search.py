@@ -75,6 +75,19 @@ def searched_fields(weighted: dict[str, list[str]]) -> list[str]:
     return [name for names in weighted.values() for name in names]
 
 
+# Translations (cooperation.translations) are searched in their own language's document:
+# the `_en` columns in English, `_fr` in French, `_km` as Khmer substrings. Migration 0019
+# indexes these documents beside the originals'.
+TRANSLATION_CODES = {"english": "en", "french": "fr"}
+KHMER = "km"
+
+
+def translation_fields(model, weighted: dict[str, list[str]], code: str) -> list[str]:
+    """The translation columns in `code` of the fields one kind searches, in their order."""
+    translated = getattr(model, "translated_fields", [])
+    return [f"{name}_{code}" for name in searched_fields(weighted) if name in translated]
+
+
 def fields_of(key: str) -> list[str]:
     """The fields searched for one kind of record, by its key in SEARCHED."""
     return next(searched_fields(weighted) for k, _label, _v, weighted in SEARCHED if k == key)
@@ -131,12 +144,19 @@ def _full_text(
     configs = configs_for(language)
     matches = Q()
     for config in configs:
-        document, search_query = f"document_{config}", _search_query(query, config)
-        queryset = queryset.alias(**{document: full_text_document(fields, config)})
-        matches |= Q(**{document: search_query})
+        documents = {f"document_{config}": fields}
+        if translated := translation_fields(queryset.model, weighted, TRANSLATION_CODES[config]):
+            documents[f"translated_{config}"] = translated
+        search_query = _search_query(query, config)
+        for document, document_fields in documents.items():
+            queryset = queryset.alias(**{document: full_text_document(document_fields, config)})
+            matches |= Q(**{document: search_query})
     rank_config = configs[0]
+    rank_code = TRANSLATION_CODES[rank_config]
+    translated_names = set(getattr(queryset.model, "translated_fields", []))
     weighted_vector = None
     for weight, names in weighted.items():
+        names = [*names, *(f"{n}_{rank_code}" for n in names if n in translated_names)]
         part = SearchVector(*names, weight=weight, config=rank_config)
         weighted_vector = part if weighted_vector is None else weighted_vector + part
     # Match on the plain documents (the expressions the GIN indexes hold), then rank only
@@ -157,10 +177,19 @@ def _substrings(queryset: QuerySet, weighted: dict[str, list[str]], query: str) 
     queryset = queryset.alias(
         searched_text=substring_document(searched_fields(weighted)),
         title_text=substring_document(weighted["A"]),
-    ).filter(_contains_every_word("searched_text", words))
-    title_first = Case(
-        When(_contains_every_word("title_text", words), then=Value(0)), default=Value(1)
     )
+    matches = _contains_every_word("searched_text", words)
+    title_matches = _contains_every_word("title_text", words)
+    if translated := translation_fields(queryset.model, weighted, KHMER):
+        title_translated = translation_fields(queryset.model, {"A": weighted["A"]}, KHMER)
+        queryset = queryset.alias(
+            translated_text=substring_document(translated),
+            translated_title_text=substring_document(title_translated),
+        )
+        matches |= _contains_every_word("translated_text", words)
+        title_matches |= _contains_every_word("translated_title_text", words)
+    queryset = queryset.filter(matches)
+    title_first = Case(When(title_matches, then=Value(0)), default=Value(1))
     return queryset.order_by(title_first, *queryset.model._meta.ordering, "pk")
 
 

@@ -15,6 +15,7 @@ from django.utils.translation import pgettext_lazy
 from cooperation import numerals
 from cooperation.dates import format_day, format_period, format_uncertain_date
 from cooperation.exports import neutralise
+from cooperation.translations import name_html, shown_html
 
 DASH = "—"
 
@@ -59,7 +60,9 @@ def order_nulls_last(field: str):
 
 def links(records) -> str:
     return (
-        format_html_join(", ", '<a href="{}">{}</a>', ((r.get_absolute_url(), r) for r in records))
+        format_html_join(
+            ", ", '<a href="{}">{}</a>', ((r.get_absolute_url(), name_html(r)) for r in records)
+        )
         or DASH
     )
 
@@ -119,6 +122,17 @@ class DayColumn(tables.Column):
         return value.isoformat() if value else ""
 
 
+class TranslatedColumn(tables.Column):
+    """A record's own text in the reader's language, the original marked when it is not
+    translated (`cooperation.translations`); exported as the original."""
+
+    def render(self, record, bound_column):
+        return shown_html(record, bound_column.accessor)
+
+    def value(self, record, bound_column):
+        return getattr(record, bound_column.accessor)
+
+
 class MaskedLinkColumn(tables.Column):
     """A related record as a link, masked (a dash, an empty export cell) when the viewer may
     not see it. The list selectors mark each such relation `<name>_shown` through
@@ -137,7 +151,7 @@ class MaskedLinkColumn(tables.Column):
         related = self._shown(record, bound_column)
         if related is None:
             return DASH
-        return format_html('<a href="{}">{}</a>', related.get_absolute_url(), related)
+        return format_html('<a href="{}">{}</a>', related.get_absolute_url(), name_html(related))
 
     def value(self, record, bound_column):
         related = self._shown(record, bound_column)
@@ -165,7 +179,7 @@ class PartnerTable(ConcordTable):
         "open_commitment_count": "#indicator+num+commitments_open",
         "last_contact": "#date+last_contact",
     }
-    name = tables.Column(verbose_name=_("Partner"), linkify=True)
+    name = TranslatedColumn(verbose_name=_("Partner"), linkify=True)
     kind = tables.Column(verbose_name=_("Kind"))
     country = tables.Column(verbose_name=_("Country"), default=_("International"))
     parent = MaskedLinkColumn(verbose_name=_("Part of"), order_by=("parent__name",))
@@ -189,7 +203,7 @@ class PartnersAndTopicsTable(ConcordTable):
         return names(record.partners.all())
 
     def render_topics(self, record):
-        return names(record.topics.all()) or DASH
+        return format_html_join("; ", "{}", ((name_html(t),) for t in record.topics.all())) or DASH
 
     def value_topics(self, record):
         return names(record.topics.all())
@@ -204,7 +218,7 @@ class MeetingTable(PartnersAndTopicsTable):
         "date_iso": "#date",
     }
     date = UncertainDateColumn(order_by=("date",))
-    title = tables.Column(verbose_name=_("Meeting"), linkify=True)
+    title = TranslatedColumn(verbose_name=_("Meeting"), linkify=True)
     location = tables.Column(verbose_name=_("Location"), default=DASH)
     date_iso = iso_date_column()
 
@@ -229,7 +243,7 @@ class CommitmentTable(ConcordTable):
         "date_iso": "#date",
     }
     date = UncertainDateColumn(verbose_name=_("Made"), order_by=("date",))
-    title = tables.Column(verbose_name=_("Commitment"), linkify=True)
+    title = TranslatedColumn(verbose_name=_("Commitment"), linkify=True)
     made_by = MaskedLinkColumn(verbose_name=_("By"), order_by=("made_by__name",))
     made_to = tables.Column(
         verbose_name=pgettext_lazy("made to a partner", "To"), empty_values=(), orderable=False
@@ -342,7 +356,7 @@ class MilestoneTable(PartnersAndTopicsTable):
         "date_iso": "#date",
     }
     date = UncertainDateColumn(order_by=("date",))
-    title = tables.Column(verbose_name=_("Milestone"), linkify=True)
+    title = TranslatedColumn(verbose_name=_("Milestone"), linkify=True)
     kind = tables.Column(verbose_name=_("Kind"))
     date_iso = iso_date_column()
 

@@ -168,7 +168,11 @@ def test_khmer_dashboard_shows_khmer_digits_in_figures_dates_and_charts(seed):
     chart_labels = [t for t in texts(response, "text") if KHMER_DIGIT.search(t)]
     assert chart_labels and not [t for t in texts(response, "text") if ASCII_DIGIT.search(t)]
     # What is not ours to write keeps its digits: record titles, ISO datetimes, addresses.
-    assert "Cambodia’s 2023 national election" in texts(response, "a", "timeline-title")
+    # The record's own text keeps its digits (and, untranslated, says so).
+    assert any(
+        title.startswith("Cambodia’s 2023 national election")
+        for title in texts(response, "a", "timeline-title")
+    )
     assert 'datetime="2022-11-01"' in response.content.decode()
     assert all(not KHMER_DIGIT.search(value) for value in attributes(response, "href"))
 

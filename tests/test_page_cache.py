@@ -65,6 +65,7 @@ def test_an_edit_in_the_admin_shows_on_the_next_request(client, seed, page_cache
             "kind": partner.kind,
             "country": partner.country,
             "description": "Rewritten by the test.",
+            "language": partner.language,
             "visibility": partner.visibility,
             "owner": partner.owner_id or "",
             "parent": partner.parent_id or "",

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from django.db import connection
 from django.db.models import CharField, F, Prefetch, Q, Value
 from django.utils import formats
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -36,6 +37,7 @@ from cooperation.selectors.records import (
     complaintcount_list,
     linked_to,
 )
+from cooperation.translations import name_html
 from cooperation.visibility import Viewer
 
 
@@ -77,6 +79,12 @@ class TimelineEntry:
     detail: str = ""
     partners: list = field(default_factory=list)
     record: object = None
+    named: object = None  # the record the title names, shown in the reader's language
+
+    @property
+    def title_html(self):
+        """The title as a page shows it: the named record's, translated or marked."""
+        return name_html(self.named) if self.named is not None else format_html("{}", self.title)
 
     @property
     def kind_label(self) -> str:
@@ -216,7 +224,7 @@ def _hydrate(
             loaded[(EntryKind.MEETING, m.pk)] = TimelineEntry(
                 EntryKind.MEETING, m.pk, m.date, m.date_precision, m.date_inferred,
                 title=m.title, url=m.get_absolute_url(), detail=m.location,
-                partners=list(m.partners.all()), record=m,
+                partners=list(m.partners.all()), record=m, named=m,
             )  # fmt: skip
     if ids[EntryKind.COMMITMENT]:
         commitments = (
@@ -232,7 +240,7 @@ def _hydrate(
             loaded[(EntryKind.COMMITMENT, c.pk)] = TimelineEntry(
                 EntryKind.COMMITMENT, c.pk, c.date, c.date_precision, c.date_inferred,
                 title=c.title, url=c.get_absolute_url(), detail=c.get_status_display(),
-                partners=partners, record=c,
+                partners=partners, record=c, named=c,
             )  # fmt: skip
     if ids[EntryKind.UPDATE]:
         updates = CommitmentUpdate.objects.filter(pk__in=ids[EntryKind.UPDATE]).select_related(
@@ -245,7 +253,7 @@ def _hydrate(
                 title=u.commitment.title, url=u.commitment.get_absolute_url(),
                 detail=u.get_status_display(),
                 partners=[made_by] if visibility.is_visible(user, made_by) else [],
-                record=u,
+                record=u, named=u.commitment,
             )  # fmt: skip
     if ids[EntryKind.MILESTONE]:
         milestones = Milestone.objects.visible_to(user).prefetch_related(partners_prefetch)
@@ -253,7 +261,7 @@ def _hydrate(
             loaded[(EntryKind.MILESTONE, s.pk)] = TimelineEntry(
                 EntryKind.MILESTONE, s.pk, s.date, s.date_precision, s.date_inferred,
                 title=s.title, url=s.get_absolute_url(), detail=s.get_kind_display(),
-                partners=list(s.partners.all()), record=s,
+                partners=list(s.partners.all()), record=s, named=s,
             )  # fmt: skip
     if ids[EntryKind.COMPLAINTS]:
         for cc in complaintcount_list(user=user).filter(pk__in=ids[EntryKind.COMPLAINTS]):

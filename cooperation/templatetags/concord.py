@@ -4,7 +4,7 @@ from django import template
 from django.conf import settings
 from django.utils.safestring import mark_safe
 
-from cooperation import dates, numerals
+from cooperation import dates, numerals, translations
 from cooperation.highlight import passage_anchor
 
 register = template.Library()
@@ -44,6 +44,25 @@ def digits(value) -> str:
 def date_display(value) -> str:
     """A known day in the reader's language: '1 Nov 2022', '1 nov. 2022', '១ វិច្ឆិកា ២០២២'."""
     return dates.format_day(value) if value else ""
+
+
+@register.filter
+def translated(record, field: str) -> str:
+    """A record's field in the reader's language, the original marked when it is not
+    translated: `{{ meeting|translated:"title" }}` (see `cooperation.translations`)."""
+    return translations.shown_html(record, field)
+
+
+@register.filter
+def display_name(partner) -> str:
+    """A partner's short name, else its name, in the reader's language (`translated`)."""
+    return translations.display_name_html(partner)
+
+
+@register.filter
+def translated_text(record, field: str) -> str:
+    """The same text as `translated`, plain, for a page's <title> or an attribute."""
+    return translations.shown(record, field).text
 
 
 @register.filter
