@@ -94,6 +94,7 @@ class TranslationsAdminMixin:
                 _("In other languages"),
                 {
                     "fields": ["language", *rows],
+                    "classes": ["translations"],
                     "description": _(
                         "Written in: the language of the text above, as entered. Beside it, "
                         "its translations; leave the column of its own language empty. A page "
