@@ -7,7 +7,6 @@ translation was entered; otherwise the original, marked as not translated. Verba
 are never translated: they live in `Citation.passage`, which has no translation columns.
 """
 
-import copy
 from typing import NamedTuple
 
 from django.conf import settings
@@ -37,15 +36,20 @@ def written_in() -> models.CharField:
 def translations_of(field: models.Field) -> tuple[models.Field, ...]:
     """One blank column per language for a text field, in the order of LANGUAGES: unpack
     them beside the field, `title_en, title_fr, title_km = translations_of(title)`."""
+    _name, _path, args, kwargs = field.deconstruct()
+    kwargs.pop("unique", None)
+    kwargs.pop("help_text", None)
     columns = []
     for _code, name in settings.LANGUAGES:
-        column = copy.deepcopy(field)
-        column.blank, column.null, column.default = True, False, ""
-        column.verbose_name = format_lazy(
+        verbose_name = format_lazy(
             _("{field} in {language}"), field=field.verbose_name, language=name
         )
-        column.help_text = ""
-        column._unique = False
+        # Empty in the database too, so that a process still running the code of before the
+        # column (during a deploy) can go on writing rows.
+        column = type(field)(
+            *args, **{**kwargs, "verbose_name": verbose_name, "blank": True, "default": "",
+                      "db_default": ""}
+        )  # fmt: skip
         columns.append(column)
     return tuple(columns)
 
@@ -94,6 +98,18 @@ def shown(record, field: str, language: str | None = None) -> Shown:
     if translated:
         return Shown(translated, language, False)
     return Shown(original, written, True)
+
+
+def shown_text(record, field: str) -> str:
+    """`shown` as plain text, for a report or a feed: an untranslated original followed by
+    the words that say so."""
+    text = shown(record, field)
+    return f"{text.text} {gettext('(not translated)')}" if text.untranslated else text.text
+
+
+def display_name_text(partner) -> str:
+    """A partner's short name, else its name (`Partner.display_name`), as `shown_text`."""
+    return shown_text(partner, "short_name" if partner.short_name else "name")
 
 
 def name_html(record) -> SafeString:

@@ -27,7 +27,7 @@ BOUNDS = {
     "/milestones/": 7,
     "/search/?q=trafficking+cooperation": 7,
     # its head, then its body; its timeline loads each kind of entry it shows once, five at most
-    "partner": 19,
+    "partner": 20,
     "meeting": 10,
     "commitment": 7,
     "count": 3,
@@ -40,7 +40,8 @@ SIGNED_IN_EXTRA = 6  # session, user, their organisations and role, the minutely
 def detail_urls():
     partner = models.Partner.objects.order_by("pk").first()
     busiest = (
-        models.Partner.objects.order_by("-meetings__id").exclude(meetings=None).first() or partner
+        models.Partner.objects.order_by("-meetings__id", "pk").exclude(meetings=None).first()
+        or partner
     )
     return {
         "partner": busiest.get_absolute_url(),

@@ -325,6 +325,7 @@ def test_saving_a_shared_meeting_keeps_links_the_editor_cannot_see(client, peopl
         "date_note": "",
         "partners": [involved_org.pk],
         "summary": "s",
+        "language": "en",
         "outcome": "",
         "commitments-TOTAL_FORMS": 0,
         "commitments-INITIAL_FORMS": 0,
@@ -384,7 +385,9 @@ def expected_visible(record, user_orgs: set[int]) -> bool:
 def listed_as(record) -> str:
     """How a record's row reads in its table (a complaint count by its figure)."""
     if isinstance(record, models.ComplaintCount):
-        return f">{record.count}<"
+        from cooperation.numerals import number
+
+        return f">{number(record.count)}<"
     return f">{record.title}<"
 
 

@@ -87,6 +87,7 @@ from cooperation.reports.summary import (
     report_data_build,
     step_end,
 )
+from cooperation.translations import display_name_text, shown_text
 
 # The widest uncertain date (a year) starts at most this many days before a period it touches.
 PREFILTER_DAYS = 366
@@ -907,13 +908,13 @@ class Collector:
 
     def partner_names(self, partners: Iterable[Partner]) -> list[str]:
         """The names partners go by in the report."""
-        return [p.display_name for p in partners]
+        return [display_name_text(p) for p in partners]
 
     def meeting_data(self, meeting: Meeting) -> Row:
         """A meeting as a plain row."""
         return {
             "id": meeting.pk,
-            "title": meeting.title,
+            "title": shown_text(meeting, "title"),
             "date": day_iso(meeting.date),
             "date_display": meeting.date_display,
             "placement": self.placement(meeting),
@@ -922,12 +923,12 @@ class Collector:
             "partners": self.partner_names(meeting.partners.all()),
             "partner_ids": [p.pk for p in meeting.partners.all()],
             "participants": [
-                {"name": p.name, "role": p.role, "partner": p.partner.display_name}
+                {"name": p.name, "role": p.role, "partner": display_name_text(p.partner)}
                 for p in meeting.participants.all()
             ],
-            "topics": [t.name for t in meeting.topics.all()],
-            "summary": meeting.summary,
-            "outcome": meeting.outcome,
+            "topics": [shown_text(t, "name") for t in meeting.topics.all()],
+            "summary": shown_text(meeting, "summary"),
+            "outcome": shown_text(meeting, "outcome"),
             "sources": self.sources_of(meeting),
         }
 
@@ -935,13 +936,13 @@ class Collector:
         """A milestone as a plain row."""
         return {
             "id": milestone.pk,
-            "title": milestone.title,
+            "title": shown_text(milestone, "title"),
             "kind": milestone.get_kind_display(),
             "date": day_iso(milestone.date),
             "date_display": milestone.date_display,
             "placement": self.placement(milestone),
             "precision": milestone.date_precision,
-            "description": milestone.description,
+            "description": shown_text(milestone, "description"),
             "partners": self.partner_names(milestone.partners.all()),
             "sources": self.sources_of(milestone),
         }
@@ -958,18 +959,18 @@ class Collector:
         person = _shown(commitment, "made_by_person")
         return {
             "id": commitment.pk,
-            "title": commitment.title,
+            "title": shown_text(commitment, "title"),
             "kind": commitment.get_kind_display(),
             "date": day_iso(commitment.date),
             "date_display": commitment.date_display,
             "placement": self.placement(commitment),
             "precision": commitment.date_precision,
-            "made_by": commitment.made_by.display_name,
+            "made_by": display_name_text(commitment.made_by),
             "made_by_id": commitment.made_by_id,
             "made_by_person": person.name if person else "",
             "made_to": self.partner_names(commitment.made_to.all()),
             "made_to_ids": sorted(p.pk for p in commitment.made_to.all()),
-            "meeting": meeting.title if meeting else "",
+            "meeting": shown_text(meeting, "title") if meeting else "",
             "status": str(CommitmentStatus(status).label),
             "status_code": status,
             "target_date": format_day(commitment.target_date) if commitment.target_date else "",
@@ -989,9 +990,9 @@ class Collector:
         source_number = self.source_numbers.get(update.source_id)
         return {
             "id": update.pk,
-            "commitment": commitment.title,
+            "commitment": shown_text(commitment, "title"),
             "commitment_id": commitment.pk,
-            "made_by": commitment.made_by.display_name,
+            "made_by": display_name_text(commitment.made_by),
             "date": day_iso(update.date),
             "date_display": update.date_display,
             "placement": self.placement(update),
