@@ -45,6 +45,23 @@ def viewer_client(client, viewer):
     return client
 
 
+@pytest.fixture
+def eager():
+    """Run report tasks in-process, as the embedded setup does, whatever the environment says."""
+    from config.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",

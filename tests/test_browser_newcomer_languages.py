@@ -43,20 +43,9 @@ NEWCOMERS = {
 
 
 @pytest.fixture
-def eager():
-    from config.celery import app
-
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = previous
-
-
-@pytest.fixture
-def newcomers_server(live_server, eager, settings, tmp_path):
+def newcomers_server(live_server, eager, media):
     """The seed, a meeting recorded in Khmer and one in French, and November 2022's monthly
     reports as the schedule builds them, in each language."""
-    settings.MEDIA_ROOT = tmp_path / "media"
     call_command("loaddata", "fixtures/seed.json", verbosity=0)
     ministry = Partner.objects.get(slug="ministry-of-interior")
     for language, newcomer in NEWCOMERS.items():

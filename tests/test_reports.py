@@ -40,23 +40,6 @@ NOVEMBER_2022 = month_parse("2022-11")
 
 
 @pytest.fixture
-def eager():
-    """Run report tasks in-process, as the embedded setup does, whatever the environment says."""
-    from config.celery import app
-
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = previous
-
-
-@pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
-
-
-@pytest.fixture
 def build(eager, media, django_capture_on_commit_callbacks):
     """Ask for a report and build it, as a user's request would; returns the fresh report."""
 

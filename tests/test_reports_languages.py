@@ -72,21 +72,6 @@ def built(seed, eager, media, django_capture_on_commit_callbacks):
     return built
 
 
-@pytest.fixture
-def eager():
-    from config.celery import app
-
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = previous
-
-
-@pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
 @pytest.mark.parametrize("language", ["en", "fr", "km"])
 def test_a_report_is_written_in_its_language_and_reads_back(built, language):
     report, path = built(language)

@@ -142,12 +142,6 @@ def test_headline_figures_count_every_record_when_the_lists_are_capped(seed):
     assert [r["id"] for r in data["commitments_new"]][:3] == [c.pk for c in first][:3]
 
 
-@pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
-
-
 def test_the_pdf_lists_the_first_rows_and_says_how_many_more_there_are(
     seed, media, django_capture_on_commit_callbacks
 ):

@@ -22,12 +22,6 @@ NOVEMBER_2022 = month_parse("2022-11")
 
 
 @pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
-
-
-@pytest.fixture
 def queued(django_capture_on_commit_callbacks):
     """A queued November 2022 report whose task message is held back."""
     factories.MeetingFactory(title="Talks on shelters", date=datetime.date(2022, 11, 4))

@@ -55,12 +55,6 @@ def broker():
 
 
 @pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
-
-
-@pytest.fixture
 def worker(broker, media):
     """A Celery worker in a thread of this process, consuming from the real broker."""
 
