@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime
 import itertools
 import math
+import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -34,7 +35,7 @@ from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from cooperation.dates import format_month_name
+from cooperation.dates import format_day, format_month_name
 from cooperation.numerals import native_digits, number
 
 FONT = "DejaVu Sans, Noto Sans, Helvetica, Arial, sans-serif"
@@ -156,6 +157,15 @@ def nice_ticks(maximum: float, count: int = 5) -> list[float]:
     while ticks[-1] < maximum:
         ticks.append(ticks[-1] + step)
     return ticks
+
+
+LEGEND_ROW = 18
+
+
+def _letters(text: str) -> int:
+    """How many letters wide a text is drawn: marks that sit on a letter (Khmer's vowel signs
+    and subscripts, French accents written apart) take no width of their own."""
+    return sum(1 for character in str(text) if unicodedata.category(character) not in ("Mn", "Mc"))
 
 
 def _truncate(text: str, length: int) -> str:
@@ -506,6 +516,11 @@ def timeline_lanes_chart(entries: Sequence[LaneEntry], *, max_lanes: int = 10) -
         "complaints": _("Complaint period"),
     }
     for kind, name in names.items():
+        # generous: PDF fonts run wider than the browser's
+        item_width = 30 + _letters(name) * 7.5
+        if x > label_width and x + item_width > width:  # on to a row of its own
+            x, legend_y = label_width, legend_y + LEGEND_ROW
+            height += LEGEND_ROW
         if kind == "complaints":
             body.append(
                 f'<rect x="{_n(x - 6)}" y="{legend_y - 8}" width="14" height="8" fill="{KIND_COLOURS[kind]}"/>'
@@ -513,12 +528,12 @@ def timeline_lanes_chart(entries: Sequence[LaneEntry], *, max_lanes: int = 10) -
         else:
             body.append(_marker(kind, x, legend_y - 4))
         body.append(_text(x + 12, legend_y, name, size=11))
-        x += 30 + len(name) * 7.5  # generous: PDF fonts run wider than the browser's
+        x += item_width
     description = _("%(count)s dated entries across %(lanes)s lanes, %(first)s to %(last)s.") % {
         "count": number(len(dated)),
         "lanes": number(len(lanes)),
-        "first": native_digits(min(e.start for e in dated).isoformat()),
-        "last": native_digits(max(e.end or e.start for e in dated).isoformat()),
+        "first": format_day(min(e.start for e in dated)),
+        "last": format_day(max(e.end or e.start for e in dated)),
     }
     if skipped:
         description += " " + _("%(count)s entries without a known date are not drawn.") % {
