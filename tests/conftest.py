@@ -14,6 +14,17 @@ def page_cache_off(settings):
 
 
 @pytest.fixture(autouse=True)
+def language_reset():
+    """Each test starts in the default language: a request in Khmer leaves Khmer active in
+    its thread (LocaleMiddleware activates a language and nothing deactivates it)."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def api_throttles_off(settings):
     """The walks make hundreds of API calls; tests/test_api.py turns the throttles on."""
     settings.REST_FRAMEWORK = {

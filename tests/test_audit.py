@@ -38,6 +38,7 @@ def partner_form(partner, **changes):
         "country": partner.country,
         "parent": "",
         "description": partner.description,
+        "language": partner.language,
         "visibility": partner.visibility,
         "owner": partner.owner_id or "",
         "cooperation-citation-content_type-object_id-TOTAL_FORMS": "0",

@@ -31,7 +31,13 @@ def source():
 
 
 def partner_data():
-    return {"name": "Ministry of Interior", "slug": "moi", "kind": "ministry", "country": "KH"}
+    return {
+        "name": "Ministry of Interior",
+        "slug": "moi",
+        "kind": "ministry",
+        "country": "KH",
+        "language": "en",
+    }
 
 
 def person_data():
