@@ -52,6 +52,35 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
 
 
+def email_settings(url: str) -> dict[str, object]:
+    """Django's EMAIL_* settings from smtp://, smtp+tls:// or smtps://user:password@host:port."""
+    from urllib.parse import unquote, urlsplit
+
+    parts = urlsplit(url)
+    schemes = {
+        "smtp": (False, False, 25),
+        "smtp+tls": (True, False, 587),
+        "smtps": (False, True, 465),
+    }
+    if parts.scheme not in schemes or not parts.hostname:
+        raise ImproperlyConfigured(
+            f"EMAIL_URL must be smtp://, smtp+tls:// or smtps://host[:port], got {parts.scheme}://…"
+        )
+    use_tls, use_ssl, port = schemes[parts.scheme]
+    try:
+        port = parts.port or port
+    except ValueError:
+        raise ImproperlyConfigured("EMAIL_URL has a port that is not a number.") from None
+    return {
+        "EMAIL_HOST": parts.hostname,
+        "EMAIL_PORT": port,
+        "EMAIL_HOST_USER": unquote(parts.username or ""),
+        "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
+        "EMAIL_USE_TLS": use_tls,
+        "EMAIL_USE_SSL": use_ssl,
+    }
+
+
 DEBUG = env_bool("DEBUG", False)
 
 SECRET_KEY = env_str("SECRET_KEY")
@@ -319,6 +348,30 @@ if unknown := set(REPORT_LANGUAGES) - {code for code, _name in LANGUAGES}:
 # worker takes over a build whose lease has not been renewed for REPORT_LEASE_SECONDS.
 REPORT_LEASE_SECONDS = env_int("REPORT_LEASE_SECONDS", 20)
 REPORT_HEARTBEAT_SECONDS = env_int("REPORT_HEARTBEAT_SECONDS", 5)
+
+# Commitment follow-up: "due soon" within COMMITMENT_DUE_SOON_DAYS of its target date, "stale"
+# when open with no news for COMMITMENT_STALE_DAYS.
+COMMITMENT_DUE_SOON_DAYS = env_positive_int("COMMITMENT_DUE_SOON_DAYS", 30)
+COMMITMENT_STALE_DAYS = env_positive_int("COMMITMENT_STALE_DAYS", 90)
+
+# Public complaint figures below PUBLIC_MIN_COUNT show to anonymous readers as "fewer than N",
+# never as the number (the k of IOM's public trafficking data); totals that would give one
+# away are held back (cooperation.small_counts).
+PUBLIC_MIN_COUNT = env_positive_int("PUBLIC_MIN_COUNT", 11)
+
+# Email: EMAIL_URL is smtp://user:password@host:port (smtp+tls:// for STARTTLS, smtps:// for
+# TLS from the start); with nothing configured, emails are written to the console.
+# SITE_URL is the address links in emails start with.
+EMAIL_URL = env_str("EMAIL_URL")
+if EMAIL_URL:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    vars().update(email_settings(EMAIL_URL))
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Concord <concord@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # Exports of the list pages (cooperation.exports). The CSV streams every row; an Excel workbook
 # stops at EXPORT_XLSX_MAX_ROWS rows and says so. At most EXPORT_CONCURRENCY exports are prepared

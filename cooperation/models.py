@@ -337,7 +337,50 @@ class Person(CitedRecord):
         return self.partner.get_absolute_url() + f"#person-{self.slug}"
 
 
-class Meeting(CitedRecord, UncertainDate):
+class Pillar(models.TextChoices):
+    """The four pillars anti-trafficking action plans are built on."""
+
+    PREVENTION = "prevention", _("Prevention")
+    PROTECTION = "protection", _("Protection")
+    PROSECUTION = "prosecution", _("Prosecution")
+    PARTNERSHIP = "partnership", _("Partnership")
+
+
+class PlanClassified(models.Model):
+    """A record an editor places under one pillar of the action plan, saying why."""
+
+    pillar = models.CharField(
+        _("plan pillar"),
+        max_length=12,
+        choices=Pillar.choices,
+        blank=True,
+        db_index=True,
+        help_text=_("The action-plan pillar this record serves; empty until an editor decides."),
+    )
+    pillar_note = models.CharField(
+        _("why this pillar"),
+        max_length=500,
+        blank=True,
+        help_text=_("What in the sources places the record under its pillar."),
+    )
+
+    class Meta:
+        abstract = True
+
+    @staticmethod
+    def pillar_constraints(prefix: str) -> list[models.BaseConstraint]:
+        return [
+            models.CheckConstraint(
+                condition=Q(pillar__in=["", *Pillar.values]), name=f"{prefix}_pillar_known"
+            ),
+            models.CheckConstraint(
+                condition=~Q(pillar="") | Q(pillar_note=""),
+                name=f"{prefix}_pillar_note_needs_pillar",
+            ),
+        ]
+
+
+class Meeting(CitedRecord, UncertainDate, PlanClassified):
     """A dated encounter between partners: who took part, what was discussed, what came of it."""
 
     title = models.CharField(_("title"), max_length=300)
@@ -369,6 +412,7 @@ class Meeting(CitedRecord, UncertainDate):
         constraints = [
             *UncertainDate.date_constraints("meeting"),
             *VisibleRecord.owner_constraints("meeting"),
+            *PlanClassified.pillar_constraints("meeting"),
             *translation_constraints("meeting", ["title", "summary", "outcome"]),
         ]
 
@@ -411,6 +455,57 @@ def overdue_q(on: datetime.date, prefix: str = "") -> Q:
     )
 
 
+def commitment_is_due_soon(
+    *, target_date: datetime.date | None, status: str, on: datetime.date
+) -> bool:
+    """Due soon on a day: open, with a target date from that day to COMMITMENT_DUE_SOON_DAYS
+    after it. `due_soon_q` is the same rule for the database."""
+    horizon = on + datetime.timedelta(days=settings.COMMITMENT_DUE_SOON_DAYS)
+    return bool(target_date and on <= target_date <= horizon and commitment_is_open(status))
+
+
+def due_soon_q(on: datetime.date, prefix: str = "") -> Q:
+    """Commitments due soon on a day, as a database condition (see `commitment_is_due_soon`)."""
+    horizon = on + datetime.timedelta(days=settings.COMMITMENT_DUE_SOON_DAYS)
+    return Q(
+        **{
+            f"{prefix}target_date__gte": on,
+            f"{prefix}target_date__lte": horizon,
+            f"{prefix}status__in": OPEN_COMMITMENT_STATUSES,
+        }
+    )
+
+
+def stale_cutoff(on: datetime.date) -> datetime.date:
+    """The day before which a commitment's latest news makes it stale."""
+    return on - datetime.timedelta(days=settings.COMMITMENT_STALE_DAYS)
+
+
+def news_on(*, made_on: datetime.date | None, created: datetime.datetime, updates) -> datetime.date:
+    """The day of a commitment's latest news: its latest update's date (the day the update was
+    recorded, for an undated one), or the day it was made (recorded) without any update."""
+    days = [update.date or timezone.localdate(update.recorded_at) for update in updates]
+    return max(days, default=made_on or timezone.localdate(created))
+
+
+def stale_q(on: datetime.date, prefix: str = "") -> Q:
+    """Open commitments whose latest news (`news_on`) is older than COMMITMENT_STALE_DAYS on
+    a day: no update since the cutoff, and made (or recorded) before it."""
+    cutoff = stale_cutoff(on)
+    recent = CommitmentUpdate.objects.filter(
+        Q(date__gte=cutoff) | Q(date__isnull=True, recorded_at__date__gte=cutoff),
+        commitment=models.OuterRef(f"{prefix}pk"),
+    )
+    made_before = Q(**{f"{prefix}date__lt": cutoff}) | Q(
+        **{f"{prefix}date__isnull": True, f"{prefix}created_at__date__lt": cutoff}
+    )
+    return (
+        Q(**{f"{prefix}status__in": OPEN_COMMITMENT_STATUSES})
+        & made_before
+        & ~models.Exists(recent)
+    )
+
+
 class CommitmentKind(models.TextChoices):
     PLEDGE = "pledge", _("Pledge")
     INSTRUCTION = "instruction", _("Instruction")
@@ -437,8 +532,27 @@ class CommitmentQuerySet(VisibleQuerySet):
         """Past their target date and not fulfilled."""
         return self.filter(overdue_q(today or timezone.localdate()))
 
+    def due_soon(self, today: datetime.date | None = None):
+        """Open, with a target date in the next COMMITMENT_DUE_SOON_DAYS."""
+        return self.filter(due_soon_q(today or timezone.localdate()))
 
-class Commitment(CitedRecord, UncertainDate):
+    def stale(self, today: datetime.date | None = None):
+        """Open, with no news for COMMITMENT_STALE_DAYS."""
+        return self.filter(stale_q(today or timezone.localdate()))
+
+    def with_follow_up(self, today: datetime.date | None = None):
+        """Annotate `is_overdue_flag`, `is_due_soon_flag` and `is_stale_flag`, computed in the
+        database, which `Commitment.follow_up` reads instead of loading the history."""
+        on = today or timezone.localdate()
+        flag = models.BooleanField()
+        return self.annotate(
+            is_overdue_flag=models.ExpressionWrapper(overdue_q(on), output_field=flag),
+            is_due_soon_flag=models.ExpressionWrapper(due_soon_q(on), output_field=flag),
+            is_stale_flag=models.ExpressionWrapper(stale_q(on), output_field=flag),
+        )
+
+
+class Commitment(CitedRecord, UncertainDate, PlanClassified):
     """A pledge or instruction by a partner, often made at a meeting, and where it stands.
 
     `status` mirrors the latest `CommitmentUpdate`; `services.commitment_add_update`
@@ -500,6 +614,7 @@ class Commitment(CitedRecord, UncertainDate):
         constraints = [
             *UncertainDate.date_constraints("commitment"),
             *VisibleRecord.owner_constraints("commitment"),
+            *PlanClassified.pillar_constraints("commitment"),
             *translation_constraints("commitment", ["title", "description"]),
         ]
 
@@ -514,6 +629,36 @@ class Commitment(CitedRecord, UncertainDate):
         return commitment_is_overdue(
             target_date=self.target_date, status=self.status, on=today or timezone.localdate()
         )
+
+    def is_due_soon(self, today: datetime.date | None = None) -> bool:
+        return commitment_is_due_soon(
+            target_date=self.target_date, status=self.status, on=today or timezone.localdate()
+        )
+
+    def is_stale(self, today: datetime.date | None = None) -> bool:
+        """Open with no news for COMMITMENT_STALE_DAYS (reads the updates: prefetch them, or
+        use `with_follow_up` for many)."""
+        if hasattr(self, "is_stale_flag"):
+            return self.is_stale_flag
+        on = today or timezone.localdate()
+        latest = news_on(made_on=self.date, created=self.created_at, updates=self.updates.all())
+        return self.is_open and latest < stale_cutoff(on)
+
+    def follow_up(self, today: datetime.date | None = None) -> list[str]:
+        """The follow-up marks that apply: "overdue", "due_soon", "stale" (at most one of the
+        first two, since a commitment due soon is not yet past its date)."""
+        flags = {
+            "overdue": getattr(self, "is_overdue_flag", None),
+            "due_soon": getattr(self, "is_due_soon_flag", None),
+            "stale": getattr(self, "is_stale_flag", None),
+        }
+        if flags["overdue"] is None:
+            flags["overdue"] = self.is_overdue(today)
+        if flags["due_soon"] is None:
+            flags["due_soon"] = self.is_due_soon(today)
+        if flags["stale"] is None:
+            flags["stale"] = self.is_stale(today)
+        return [mark for mark, on in flags.items() if on]
 
 
 class CommitmentUpdate(UncertainDate):
@@ -649,7 +794,7 @@ class MilestoneKind(models.TextChoices):
     OTHER = "other", _("Other")
 
 
-class Milestone(CitedRecord, UncertainDate):
+class Milestone(CitedRecord, UncertainDate, PlanClassified):
     """A dated event that is not a meeting: a recognition, a listing, an adopted plan, an operation."""
 
     title = models.CharField(_("title"), max_length=300)
@@ -676,6 +821,7 @@ class Milestone(CitedRecord, UncertainDate):
         constraints = [
             *UncertainDate.date_constraints("milestone"),
             *VisibleRecord.owner_constraints("milestone"),
+            *PlanClassified.pillar_constraints("milestone"),
             *translation_constraints("milestone", ["title", "description"]),
         ]
 
@@ -749,6 +895,7 @@ class ReportKind(models.TextChoices):
     MONTHLY = "monthly", _("Monthly report")
     PERIOD = "period", _("Custom period")
     DOSSIER = "dossier", _("Partner dossier")
+    BRIEF = "brief", _("Partner brief")
 
 
 class ReportAudience(models.TextChoices):
@@ -985,8 +1132,15 @@ class Membership(models.Model):
         return gettext("%(user)s at %(partner)s") % {"user": self.user, "partner": self.partner}
 
 
+class DigestFrequency(models.TextChoices):
+    NONE = "none", _("No digest")
+    DAILY = "daily", _("Daily")
+    WEEKLY = "weekly", _("Weekly")
+
+
 class Preferences(models.Model):
-    """What a signed-in user chose for themselves: the language the pages speak to them in."""
+    """What a signed-in user chose for themselves: the language the pages speak to them in, and
+    how often they hear about what they follow."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
@@ -995,6 +1149,14 @@ class Preferences(models.Model):
         verbose_name=_("user"),
     )
     language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, blank=True)
+    digest = models.CharField(
+        _("email digest"),
+        max_length=8,
+        choices=DigestFrequency.choices,
+        default=DigestFrequency.WEEKLY,
+        db_index=True,
+        help_text=_("What changed in what you follow, and what falls due."),
+    )
 
     class Meta:
         verbose_name = _("preferences")
@@ -1004,10 +1166,153 @@ class Preferences(models.Model):
                 condition=Q(language__in=["", *(code for code, _name in settings.LANGUAGES)]),
                 name="preferences_language_known",
             ),
+            models.CheckConstraint(
+                condition=Q(digest__in=DigestFrequency.values), name="preferences_digest_known"
+            ),
         ]
 
     def __str__(self):
         return gettext("Preferences of %(user)s") % {"user": self.user}
+
+
+FOLLOWED_KINDS = ("partner", "topic", "commitment")
+
+
+class Follow(models.Model):
+    """A signed-in user following one partner, topic or commitment: its changes, and what of it
+    falls due, reach them in their digest."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="follows",
+        verbose_name=_("user"),
+    )
+    partner = models.ForeignKey(
+        Partner,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="follows",
+        verbose_name=_("partner"),
+    )
+    topic = models.ForeignKey(
+        Topic,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="follows",
+        verbose_name=_("topic"),
+    )
+    commitment = models.ForeignKey(
+        Commitment,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="follows",
+        verbose_name=_("commitment"),
+    )
+    created_at = models.DateTimeField(_("followed since"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("follow")
+        verbose_name_plural = _("follows")
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(partner__isnull=False, topic__isnull=True, commitment__isnull=True)
+                    | Q(partner__isnull=True, topic__isnull=False, commitment__isnull=True)
+                    | Q(partner__isnull=True, topic__isnull=True, commitment__isnull=False)
+                ),
+                name="follow_one_record",
+                violation_error_message=_("Follow exactly one partner, topic or commitment."),
+            ),
+            *(
+                models.UniqueConstraint(
+                    fields=["user", kind],
+                    condition=Q(**{f"{kind}__isnull": False}),
+                    name=f"follow_{kind}_once",
+                    violation_error_message=_("You already follow this."),
+                )
+                for kind in FOLLOWED_KINDS
+            ),
+        ]
+
+    def __str__(self):
+        return gettext("%(user)s follows %(record)s") % {"user": self.user, "record": self.record}
+
+    @property
+    def kind(self) -> str:
+        return next(kind for kind in FOLLOWED_KINDS if getattr(self, f"{kind}_id"))
+
+    @property
+    def record(self):
+        return getattr(self, self.kind)
+
+
+class DigestStatus(models.TextChoices):
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    EMPTY = "empty", _("Nothing to send")
+    FAILED = "failed", _("Failed")
+
+
+class Digest(models.Model):
+    """One user's digest for one period: claimed before it is written, so it is sent once
+    however many times the task runs, and kept with why when it could not be sent."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="digests",
+        verbose_name=_("user"),
+    )
+    frequency = models.CharField(
+        _("frequency"), max_length=8, choices=DigestFrequency.choices, db_index=True
+    )
+    period_start = models.DateTimeField(_("changes since"))
+    period_end = models.DateTimeField(_("changes until"), db_index=True)
+    status = models.CharField(
+        _("status"), max_length=8, choices=DigestStatus.choices, default=DigestStatus.SENDING
+    )
+    claimed_at = models.DateTimeField(_("claimed"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    line_count = models.PositiveIntegerField(_("lines"), default=0)
+    recipient = models.EmailField(_("sent to"), blank=True)
+    error = models.TextField(_("why it failed"), blank=True)
+
+    class Meta:
+        ordering = ["-period_end", "-pk"]
+        verbose_name = _("digest")
+        verbose_name_plural = _("digests")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "frequency", "period_end"], name="digest_once_per_period"
+            ),
+            models.CheckConstraint(
+                condition=Q(frequency__in=[DigestFrequency.DAILY, DigestFrequency.WEEKLY]),
+                name="digest_frequency_sent",
+            ),
+            models.CheckConstraint(
+                condition=Q(period_start__lt=F("period_end")), name="digest_period_ordered"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=DigestStatus.SENT) | Q(sent_at__isnull=False),
+                name="digest_sent_has_time",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=DigestStatus.FAILED) | ~Q(error=""),
+                name="digest_failure_says_why",
+            ),
+        ]
+
+    def __str__(self):
+        return gettext("%(frequency)s digest for %(user)s to %(end)s") % {
+            "frequency": self.get_frequency_display(),
+            "user": self.user,
+            "end": format_day(timezone.localdate(self.period_end)),
+        }
 
 
 class DataVersion(models.Model):
