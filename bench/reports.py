@@ -39,6 +39,8 @@ from cooperation.reports.collect import Subject, report_data_collect, whole_reco
 from cooperation.reports.periods import Period, month_parse
 from cooperation.reports.rendering import report_pdf_render
 from cooperation.reports.summary import data_hash
+from cooperation.selectors.brief import last_meeting_get
+from cooperation.visibility import audience_viewer
 
 DOSSIER_PARTNER = "ministry-of-interior"
 # What one report may take at national scale, built in a process of its own (issue 10).
@@ -92,7 +94,22 @@ def _cases(today: datetime.date) -> list[tuple[str, str, Subject]]:
                 ),
             )
         )
+        cases.append((f"brief {partner.slug}, internal", "brief", _brief_subject(partner, today)))
     return cases
+
+
+def _brief_subject(partner: Partner, today: datetime.date) -> Subject:
+    """A partner brief as `services.report_request_brief` asks for it, for everything."""
+    meeting = last_meeting_get(
+        viewer=audience_viewer(ReportAudience.EVERYTHING), partner=partner, today=today
+    )
+    start = meeting.date if meeting and meeting.date else today
+    return Subject(
+        period=Period(start, today),
+        audience=ReportAudience.EVERYTHING,
+        partner=partner,
+        brief=True,
+    )
 
 
 def _record_count() -> int:
@@ -184,13 +201,19 @@ class ReportMeasure:
         return self.seconds <= NATIONAL_SECONDS and self.peak_mb <= NATIONAL_PEAK_MB
 
 
-def report_build_measure(*, month: str | None, partner: Partner | None, audience: str) -> dict:
-    """Build a monthly report (or a partner's whole-record dossier) as the worker does,
-    without storing it; its seconds, pages, size and this process's peak memory so far."""
+def report_build_measure(
+    *, month: str | None, partner: Partner | None, audience: str, brief: bool = False
+) -> dict:
+    """Build a monthly report (or a partner's whole-record dossier, or its brief) as the
+    worker does, without storing it; its seconds, pages, size and this process's peak memory
+    so far."""
     started = time.perf_counter()
     today = timezone.localdate()
     with translation.override(settings.LANGUAGE_CODE):
-        if partner is not None:
+        if partner is not None and brief:
+            subject = replace(_brief_subject(partner, today), audience=audience)
+            kind = "brief"
+        elif partner is not None:
             start = whole_record_start(partner=partner, audience=audience, as_of=today)
             subject = Subject(
                 period=Period(start, today), audience=audience, partner=partner, whole_record=True
@@ -250,6 +273,11 @@ def national_reports_bench(
             "dossier",
             f"dossier {busiest}, whole record, internal",
             ["--partner", busiest, "--audience", ReportAudience.EVERYTHING],
+        ),
+        (
+            "brief",
+            f"brief {busiest}, since the last meeting, internal",
+            ["--partner", busiest, "--brief", "--audience", ReportAudience.EVERYTHING],
         ),
     ]
     results = []

@@ -339,13 +339,23 @@ class PersonAdmin(ImportAdminMixin, ProtectCitedAdminMixin, RecordAdmin):
 
 
 DATE_FIELDS = ("date", "date_precision", "date_inferred", "date_note")
+PLAN_FIELDSET = (
+    _("Action plan"),
+    {
+        "fields": ["pillar", "pillar_note"],
+        "description": _(
+            "The pillar this record serves, only where the sources say enough to place it; "
+            "the note says what in them does."
+        ),
+    },
+)
 
 
 @admin.register(models.Meeting)
 class MeetingAdmin(TranslationsAdminMixin, ImportAdminMixin, RecordAdmin):
     import_kinds = ["meeting"]
     list_display = ["title", "date", "date_precision", "location", "visibility"]
-    list_filter = ["visibility", "date_precision", "topics", "partners__kind"]
+    list_filter = ["visibility", "pillar", "date_precision", "topics", "partners__kind"]
     search_fields = ["title", "summary", "outcome", "location", "partners__name"]
     autocomplete_fields = ["partners", "participants", "topics"]
     prepopulated_fields = {"slug": ["title"]}
@@ -358,6 +368,7 @@ class MeetingAdmin(TranslationsAdminMixin, ImportAdminMixin, RecordAdmin):
             _("Who and what"),
             {"fields": ["partners", "participants", "topics", "summary", "outcome"]},
         ),
+        PLAN_FIELDSET,
         (_("Record"), {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
     ]
 
@@ -368,7 +379,7 @@ class CommitmentAdmin(TranslationsAdminMixin, ImportAdminMixin, RecordAdmin):
     list_display = ["title", "by", "status", "date", "target_date", "visibility"]
     masked_relations = ("made_by",)
     by = masked_column("made_by", _("by"))
-    list_filter = ["status", "kind", "visibility", ("made_by", VisiblePartnerFilter)]
+    list_filter = ["status", "kind", "pillar", "visibility", ("made_by", VisiblePartnerFilter)]
     search_fields = ["title", "description", "made_by__name"]
     autocomplete_fields = ["made_by", "made_by_person", "made_to", "meeting", "topics"]
     date_hierarchy = "date"
@@ -386,6 +397,7 @@ class CommitmentAdmin(TranslationsAdminMixin, ImportAdminMixin, RecordAdmin):
                 "description": _("The status follows the latest entry in the history below."),
             },
         ),
+        PLAN_FIELDSET,
     ]
 
     def save_formset(self, request, form, formset, change):
@@ -429,11 +441,18 @@ class ComplaintCountAdmin(ImportAdminMixin, RecordAdmin):
 class MilestoneAdmin(TranslationsAdminMixin, ImportAdminMixin, RecordAdmin):
     import_kinds = ["milestone"]
     list_display = ["title", "kind", "date", "date_precision", "visibility"]
-    list_filter = ["kind", "visibility", "date_precision", "topics"]
+    list_filter = ["kind", "pillar", "visibility", "date_precision", "topics"]
     search_fields = ["title", "description", "partners__name"]
     autocomplete_fields = ["partners", "topics"]
     prepopulated_fields = {"slug": ["title"]}
     date_hierarchy = "date"
+    fieldsets = [
+        (None, {"fields": ["title", "slug", "kind", ("visibility", "owner")]}),
+        (_("When"), {"fields": [DATE_FIELDS]}),
+        (_("Who and what"), {"fields": ["partners", "topics", "description"]}),
+        PLAN_FIELDSET,
+        (_("Record"), {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
+    ]
 
 
 @admin.register(models.Citation)
@@ -515,3 +534,32 @@ class ConcordUserAdmin(UserAdmin):
 
 admin.site.unregister(get_user_model())
 admin.site.register(get_user_model(), ConcordUserAdmin)
+
+
+@admin.register(models.Follow)
+class FollowAdmin(admin.ModelAdmin):
+    """Who follows what; a user's digest is made of these."""
+
+    list_display = ["user", "partner", "topic", "commitment", "created_at"]
+    list_select_related = ["user", "partner", "topic", "commitment"]
+    search_fields = ["user__username", "user__email"]
+    raw_id_fields = ["user", "partner", "topic", "commitment"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(models.Digest)
+class DigestAdmin(admin.ModelAdmin):
+    """The digests sent, empty or failed, and why: a record of the sending, not to be edited."""
+
+    list_display = ["user", "frequency", "period_start", "period_end", "status", "sent_at"]
+    list_display += ["line_count", "error"]
+    list_filter = ["status", "frequency"]
+    list_select_related = ["user"]
+    search_fields = ["user__username", "user__email", "recipient"]
+    date_hierarchy = "period_end"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -44,7 +44,7 @@ from cooperation import visibility
 logger = logging.getLogger(__name__)
 
 # Writes to these do not change what the pages show.
-NOT_DATA = {"report", "dataversion", "preferences"}
+NOT_DATA = {"report", "dataversion", "preferences", "follow", "digest"}
 # A visitor carrying one of these has state of their own (signed in, messages waiting).
 _STATE_COOKIES = (settings.SESSION_COOKIE_NAME, "messages")
 

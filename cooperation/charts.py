@@ -33,8 +33,10 @@ from typing import NamedTuple
 
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
+from cooperation import small_counts
 from cooperation.dates import format_day, format_month_name
 from cooperation.numerals import native_digits, number
 
@@ -64,6 +66,7 @@ class Chart:
     columns: list[str]
     rows: list[tuple] = field(default_factory=list)
     empty: bool = False
+    note: str = ""  # shown under the chart: what its figures leave out
 
     def table_html(self) -> SafeString:
         head = format_html_join("", '<th scope="col">{}</th>', ((c,) for c in self.columns))
@@ -94,10 +97,13 @@ class Chart:
             # The chart scrolls sideways on a phone: a keyboard reaches it to scroll it.
             '<figure class="chart"><figcaption>{}</figcaption>'
             '<div class="chart-scroll" role="region" aria-label="{}" tabindex="0">{}</div>'
-            "<details><summary>{}</summary>{}</details></figure>",
+            "{}<details><summary>{}</summary>{}</details></figure>",
             self.title,
             self.title,
             self.svg,
+            format_html('<p class="chart-note muted small">{}</p>', capfirst(self.note))
+            if self.note
+            else "",
             _("Show the data as a table"),
             self.table_html(),
         )
@@ -253,8 +259,11 @@ def _horizontal_bars(
     return _svg(width, height, title, description, body)
 
 
-def complaints_per_period_chart(rows: Sequence[tuple[str, int, int | None]]) -> Chart:
-    """Complaints received per period, with those found true inside each bar when known."""
+def complaints_per_period_chart(
+    rows: Sequence[tuple[str, int, int | None]], excluded: int = 0
+) -> Chart:
+    """Complaints received per period, with those found true inside each bar when known;
+    `excluded` figures below PUBLIC_MIN_COUNT left out of the sums are said in a note."""
     rows = [
         (str(label), int(count), None if true is None else int(true)) for label, count, true in rows
     ]
@@ -273,6 +282,9 @@ def complaints_per_period_chart(rows: Sequence[tuple[str, int, int | None]]) -> 
         "label": rows[-1][0],
         "count": number(rows[-1][1]),
     }
+    note = small_counts.excluded_note(excluded)
+    if note:
+        description = f"{description} ({note})"
     svg = _horizontal_bars(
         title=title,
         description=description,
@@ -281,7 +293,7 @@ def complaints_per_period_chart(rows: Sequence[tuple[str, int, int | None]]) -> 
         rows=rows,
         inner_label=_("Found true") if any(r[2] is not None for r in rows) else None,
     )
-    return Chart(title, description, svg, columns, rows)
+    return Chart(title, description, svg, columns, rows, note=note)
 
 
 def commitments_by_status_chart(rows: Sequence[tuple[str, int]]) -> Chart:

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from cooperation import search, selectors
+from cooperation import search, selectors, small_counts
 from cooperation.forms import MAX_QUERY_LENGTH, DateInput, DateRangeMixin, SlugModelChoiceField
 from cooperation.models import (
     Commitment,
@@ -24,8 +24,10 @@ from cooperation.models import (
     MilestoneKind,
     Partner,
     PartnerKind,
+    Pillar,
     Topic,
 )
+from cooperation.selectors.coverage import NOT_CLASSIFIED
 
 
 class RangeForm(DateRangeMixin, forms.Form):
@@ -126,6 +128,11 @@ class LinkedRecordFilterSet(SearchableFilterSet):
         label=_("Partner"), queryset=visible_partners, method="filter_partner"
     )
     topic = SlugChoiceFilter(label=_("Topic"), queryset=visible_topics, method="filter_topic")
+    pillar = AnyChoiceFilter(
+        label=_("Plan pillar"),
+        choices=[*Pillar.choices, (NOT_CLASSIFIED, _("Not classified"))],
+        method="filter_pillar",
+    )
     date_from = date_from()
     date_to = date_to()
 
@@ -135,13 +142,16 @@ class LinkedRecordFilterSet(SearchableFilterSet):
     def filter_topic(self, queryset, name, value):
         return selectors.linked_to(queryset, "topics", value)
 
+    def filter_pillar(self, queryset, name, value):
+        return queryset.filter(pillar="" if value == NOT_CLASSIFIED else value)
+
 
 class MeetingFilterSet(LinkedRecordFilterSet):
     search_key = "meetings"
 
     class Meta(SearchableFilterSet.Meta):
         model = Meeting
-        fields = ["q", "partner", "topic", "date_from", "date_to"]
+        fields = ["q", "partner", "topic", "pillar", "date_from", "date_to"]
 
 
 class CommitmentFilterSet(LinkedRecordFilterSet):
@@ -149,7 +159,12 @@ class CommitmentFilterSet(LinkedRecordFilterSet):
     status = AnyChoiceFilter(label=_("Status"), choices=CommitmentStatus.choices)
     state = AnyChoiceFilter(
         label=_("Standing"),
-        choices=[("open", _("Open")), ("overdue", _("Overdue"))],
+        choices=[
+            ("open", _("Open")),
+            ("overdue", _("Overdue")),
+            ("due_soon", _("Due soon")),
+            ("stale", _("Stale")),
+        ],
         method="filter_state",
     )
     kind = AnyChoiceFilter(label=_("Kind"), choices=CommitmentKind.choices)
@@ -159,10 +174,20 @@ class CommitmentFilterSet(LinkedRecordFilterSet):
 
     class Meta(SearchableFilterSet.Meta):
         model = Commitment
-        fields = ["q", "status", "state", "kind", "partner", "topic", "date_from", "date_to"]
+        fields = [
+            "q",
+            "status",
+            "state",
+            "kind",
+            "partner",
+            "topic",
+            "pillar",
+            "date_from",
+            "date_to",
+        ]
 
     def filter_state(self, queryset, name, value):
-        return queryset.open() if value == "open" else queryset.overdue()
+        return getattr(queryset, value)()
 
     def filter_partner(self, queryset, name, value):
         return queryset.involving(value)
@@ -174,9 +199,7 @@ class ComplaintCountFilterSet(django_filters.FilterSet):
     date_to = date_to("period_start", help_text=_("Periods that start on or before this day."))
     verified = django_filters.BooleanFilter(
         label=_("Share found true is known"),
-        field_name="verified_share",
-        lookup_expr="isnull",
-        exclude=True,
+        method="filter_verified",
         widget=forms.Select(choices=[("", _("Any")), ("true", _("Yes")), ("false", _("No"))]),
     )
 
@@ -185,6 +208,11 @@ class ComplaintCountFilterSet(django_filters.FilterSet):
         fields = ["received_by", "date_from", "date_to", "verified"]
         form = RangeForm
 
+    def filter_verified(self, queryset, name, value):
+        # A small count's share is hidden with it: not known, to readers not signed in.
+        known = small_counts.share_known_q(getattr(self.request, "user", None))
+        return queryset.filter(known) if value else queryset.exclude(known)
+
 
 class MilestoneFilterSet(LinkedRecordFilterSet):
     search_key = "milestones"
@@ -192,4 +220,4 @@ class MilestoneFilterSet(LinkedRecordFilterSet):
 
     class Meta(SearchableFilterSet.Meta):
         model = Milestone
-        fields = ["q", "kind", "partner", "topic", "date_from", "date_to"]
+        fields = ["q", "kind", "partner", "topic", "pillar", "date_from", "date_to"]

@@ -16,6 +16,7 @@ from django_filters.fields import ModelChoiceField
 
 from cooperation import selectors
 from cooperation.models import Partner, Topic
+from cooperation.selectors import coverage
 
 MAX_QUERY_LENGTH = 200
 
@@ -144,3 +145,26 @@ class SearchForm(forms.Form):
         # Control characters never belong in a query; drop them rather than refuse it.
         value = self.cleaned_data["q"]
         return "".join(ch for ch in value if ch.isprintable() or ch == " ").strip()
+
+
+class CoverageFilterForm(DateRangeMixin, forms.Form):
+    """Narrows the coverage table to one kind of record and a date range."""
+
+    kind = forms.ChoiceField(
+        label=_("Count"),
+        choices=[(kind, label) for kind, (_model, _url, label) in coverage.KINDS.items()],
+        required=False,
+    )
+    date_from = forms.DateField(label=_("From"), required=False, widget=DateInput())
+    date_to = forms.DateField(label=_("To"), required=False, widget=DateInput())
+
+    def to_filters(self) -> coverage.CoverageFilters:
+        """The selector's filters from a valid form (the defaults from an unbound one)."""
+        if not self.is_bound:
+            return coverage.CoverageFilters()
+        data = self.cleaned_data
+        return coverage.CoverageFilters(
+            kind=data.get("kind") or coverage.DEFAULT_KIND,
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+        )

@@ -19,6 +19,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from cooperation import small_counts
 from cooperation.constraints import OneQueryChecks
 from cooperation.dates import format_day, format_period, format_uncertain_date
 from cooperation.numerals import native_digits
@@ -371,11 +372,16 @@ class PlanClassified(models.Model):
     def pillar_constraints(prefix: str) -> list[models.BaseConstraint]:
         return [
             models.CheckConstraint(
-                condition=Q(pillar__in=["", *Pillar.values]), name=f"{prefix}_pillar_known"
+                condition=Q(pillar__in=["", *Pillar.values]),
+                name=f"{prefix}_pillar_known",
+                violation_error_message=_("Plan pillar: choose one of the four pillars."),
             ),
             models.CheckConstraint(
                 condition=~Q(pillar="") | Q(pillar_note=""),
                 name=f"{prefix}_pillar_note_needs_pillar",
+                violation_error_message=_(
+                    "Why this pillar: choose the pillar the note explains, or leave the note empty."
+                ),
             ),
         ]
 
@@ -492,9 +498,13 @@ def stale_q(on: datetime.date, prefix: str = "") -> Q:
     """Open commitments whose latest news (`news_on`) is older than COMMITMENT_STALE_DAYS on
     a day: no update since the cutoff, and made (or recorded) before it."""
     cutoff = stale_cutoff(on)
-    recent = CommitmentUpdate.objects.filter(
-        Q(date__gte=cutoff) | Q(date__isnull=True, recorded_at__date__gte=cutoff),
-        commitment=models.OuterRef(f"{prefix}pk"),
+    # Not correlated, so PostgreSQL hashes the recent ones once rather than probing per row.
+    recent = (
+        CommitmentUpdate.objects.filter(
+            Q(date__gte=cutoff) | Q(date__isnull=True, recorded_at__date__gte=cutoff)
+        )
+        .order_by()
+        .values("commitment_id")
     )
     made_before = Q(**{f"{prefix}date__lt": cutoff}) | Q(
         **{f"{prefix}date__isnull": True, f"{prefix}created_at__date__lt": cutoff}
@@ -502,7 +512,7 @@ def stale_q(on: datetime.date, prefix: str = "") -> Q:
     return (
         Q(**{f"{prefix}status__in": OPEN_COMMITMENT_STATUSES})
         & made_before
-        & ~models.Exists(recent)
+        & ~Q(**{f"{prefix}pk__in": recent})
     )
 
 
@@ -766,8 +776,11 @@ class ComplaintCount(CitedRecord):
         ]
 
     def __str__(self):
+        # A row a list selector marked `count_hidden` names no small count
+        # (`cooperation.small_counts`); the admin's unmarked rows keep the number.
+        hidden = getattr(self, "count_hidden", False)
         return gettext("%(count)s complaints, %(period)s") % {
-            "count": self.count,
+            "count": small_counts.fewer_than() if hidden else self.count,
             "period": self.period_display,
         }
 

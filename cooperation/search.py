@@ -222,6 +222,8 @@ def search(
             queryset = queryset.select_related("partner")
         if key == "sources":
             queryset = queryset.defer("text")
+        if key == "commitments":
+            queryset = queryset.with_follow_up()
         results = list(queryset[: per_group + 1])
         if results:
             groups.append(

@@ -12,7 +12,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from cooperation import numerals
+from cooperation import follow_up, numerals, small_counts
 from cooperation.dates import format_day, format_period, format_uncertain_date
 from cooperation.exports import neutralise
 from cooperation.translations import name_html, shown_html
@@ -88,6 +88,11 @@ class UncertainDateColumn(tables.Column):
         return format_uncertain_date(
             record.date, record.date_precision, record.date_inferred, native_digits=False
         )
+
+
+def pillar_column():
+    """The action-plan pillar of a meeting, commitment or milestone; a dash until classified."""
+    return tables.Column(verbose_name=_("Plan pillar"), default=DASH)
 
 
 NUMBER_ATTRS = {"td": {"class": "num"}, "th": {"class": "num"}}
@@ -220,13 +225,14 @@ class MeetingTable(PartnersAndTopicsTable):
     date = UncertainDateColumn(order_by=("date",))
     title = TranslatedColumn(verbose_name=_("Meeting"), linkify=True)
     location = tables.Column(verbose_name=_("Location"), default=DASH)
+    pillar = pillar_column()
     date_iso = iso_date_column()
 
     order_date = order_nulls_last("date")
 
     class Meta(ConcordTable.Meta):
         fields = ()
-        sequence = ("date", "title", "partners", "topics", "location", "date_iso")
+        sequence = ("date", "title", "partners", "topics", "location", "pillar", "date_iso")
 
     def value_location(self, value):
         return value or ""
@@ -251,6 +257,7 @@ class CommitmentTable(ConcordTable):
     status = tables.Column(verbose_name=_("Status"))
     target_date = DayColumn(verbose_name=_("Target date"))
     meeting = MaskedLinkColumn(verbose_name=_("Made at"), order_by=("meeting__title",))
+    pillar = pillar_column()
     date_iso = iso_date_column()
 
     order_date = order_nulls_last("date")
@@ -264,17 +271,17 @@ class CommitmentTable(ConcordTable):
 
     def render_status(self, record):
         return format_html(
-            '<span class="status status-{}">{}</span>', record.status, record.get_status_display()
+            '<span class="status status-{}">{}</span> {}',
+            record.status,
+            record.get_status_display(),
+            follow_up.marks_html(record),
         )
 
     def value_status(self, record):
         return record.get_status_display()
 
-    def render_target_date(self, record, value):
-        text = format_day(value)
-        if record.is_overdue():
-            return format_html('{} <span class="overdue">{}</span>', text, _("overdue"))
-        return text
+    def render_target_date(self, value):
+        return format_day(value)
 
 
 class ComplaintCountTable(ConcordTable):
@@ -316,7 +323,17 @@ class ComplaintCountTable(ConcordTable):
             record.period_start, record.period_end, record.period_inferred, native_digits=False
         )
 
+    # A small public count shows as "fewer than 11" to readers not signed in, sorts with the
+    # others like it as one value, and hides its share (`cooperation.small_counts`).
+    def order_count(self, queryset, is_descending):
+        return small_counts.order_by_count(queryset, descending=is_descending), True
+
+    def order_verified_share(self, queryset, is_descending):
+        return small_counts.order_by_share(queryset, descending=is_descending), True
+
     def render_count(self, record):
+        if small_counts.is_hidden(record):
+            return small_counts.fewer_than()
         if record.approximate:
             return format_html(
                 '<abbr title="{}">≈</abbr>&#8239;{}',
@@ -326,22 +343,27 @@ class ComplaintCountTable(ConcordTable):
         return numerals.number(record.count)
 
     def value_count(self, record):
-        return record.count
+        return small_counts.exported_count(record)
 
     def render_verified_share(self, record):
+        if small_counts.is_hidden(record):
+            return DASH
         text = numerals.percent(record.verified_share, 1)
         if record.verified_share_approximate:
             return format_html('<abbr title="{}">≈</abbr>&#8239;{}', _("approximately"), text)
         return text
 
     def value_verified_share(self, record):
-        return "" if record.verified_share is None else float(record.verified_share)
+        share = small_counts.shown_share(record)
+        return "" if share is None else float(share)
 
     def render_verified_count(self, record):
-        return DASH if record.verified_count is None else numerals.number(record.verified_count)
+        verified = small_counts.shown_verified_count(record)
+        return DASH if verified is None else numerals.number(verified)
 
     def value_verified_count(self, record):
-        return "" if record.verified_count is None else record.verified_count
+        verified = small_counts.shown_verified_count(record)
+        return "" if verified is None else verified
 
     def value_origin(self, value):
         return value or ""
@@ -358,10 +380,11 @@ class MilestoneTable(PartnersAndTopicsTable):
     date = UncertainDateColumn(order_by=("date",))
     title = TranslatedColumn(verbose_name=_("Milestone"), linkify=True)
     kind = tables.Column(verbose_name=_("Kind"))
+    pillar = pillar_column()
     date_iso = iso_date_column()
 
     order_date = order_nulls_last("date")
 
     class Meta(ConcordTable.Meta):
         fields = ()
-        sequence = ("date", "title", "kind", "partners", "topics", "date_iso")
+        sequence = ("date", "title", "kind", "partners", "topics", "pillar", "date_iso")

@@ -8,6 +8,7 @@ task safe to run twice.
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
+from cooperation import digests
 from cooperation.reports import services
 
 
@@ -42,3 +43,10 @@ def recover_reports() -> dict[str, int]:
     """Celery beat's sweep, and each worker's first task after it (re)connects to the broker:
     take back builds whose worker died, and send the reports the broker never took."""
     return services.reports_recover()
+
+
+@shared_task(acks_late=True, autoretry_for=(OperationalError, InterfaceError), retry_backoff=True)
+def send_digests(frequency: str) -> dict[str, int]:
+    """Celery beat's daily and weekly job: send the digests of this frequency that are due. A
+    second run (a retry, or a redelivery after a worker died) sends only those not yet claimed."""
+    return digests.digests_send(frequency=frequency)

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from cooperation import feeds, views
+from cooperation import feeds, following_views, views
 
 app_name = "cooperation"
 
@@ -19,9 +19,18 @@ urlpatterns = [
     path("complaints/<int:pk>/", views.complaintcount_detail, name="complaintcount-detail"),
     path("milestones/", views.record_list_view("milestone"), name="milestone-list"),
     path("milestones/<slug:slug>/", views.milestone_detail, name="milestone-detail"),
+    path("coverage/", views.coverage, name="coverage"),
     path("sources/<int:pk>/", views.source_detail, name="source-detail"),
     path("search/", views.search, name="search"),
     path("account/", views.account, name="account"),
+    path("following/", following_views.following_page, name="following"),
+    path("following/follow/", following_views.follow, name="follow"),
+    path("following/unfollow/", following_views.unfollow, name="unfollow"),
+    path(
+        "digests/unsubscribe/<str:token>/",
+        following_views.unsubscribe,
+        name="digest-unsubscribe",
+    ),
     path("imports/templates/<str:kind>.xlsx", views.import_template, name="import-template"),
     path("reports/", include("cooperation.reports.urls")),
 ]

@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import i18n
 from django.views.decorators.http import require_POST
@@ -22,11 +23,19 @@ from cooperation.filtersets import (
     MilestoneFilterSet,
     PartnerFilterSet,
 )
-from cooperation.forms import SearchForm, TimelineFilterForm
+from cooperation.forms import CoverageFilterForm, SearchForm, TimelineFilterForm
 from cooperation.highlight import highlight_passages, passage_anchor
 from cooperation.imports import exporting
 from cooperation.imports.templates import template_write
-from cooperation.models import Commitment, ComplaintCount, Meeting, Milestone, Partner, Source
+from cooperation.models import (
+    Commitment,
+    ComplaintCount,
+    Meeting,
+    Milestone,
+    Partner,
+    Pillar,
+    Source,
+)
 from cooperation.pagination import page_number, table_paginate
 from cooperation.selectors import (
     commitment_list,
@@ -35,6 +44,8 @@ from cooperation.selectors import (
     milestone_list,
     partner_list,
 )
+from cooperation.selectors.brief import partner_brief
+from cooperation.selectors.coverage import KINDS as COVERAGE_KINDS
 from cooperation.tables import (
     CommitmentTable,
     ComplaintCountTable,
@@ -67,7 +78,7 @@ def dashboard(request):
         "figures": lazy(selectors.dashboard_figures, user=user),
         "latest": lazy(selectors.timeline_latest, user=user, limit=8),
         "complaints_chart": lazy(
-            lambda: charts.complaints_per_period_chart(selectors.complaints_per_period(user=user))
+            lambda: charts.complaints_per_period_chart(*selectors.complaints_per_period(user=user))
         ),
         "status_chart": lazy(
             lambda: charts.commitments_by_status_chart(selectors.commitments_by_status(user=user))
@@ -104,6 +115,34 @@ def timeline(request):
         "query": query.urlencode(),
     }
     return render(request, "cooperation/timeline.html", context)
+
+
+@anonymous_page_cache
+def coverage(request):
+    """Partners × action-plan pillars: how many records of one kind serve each pillar."""
+    form = CoverageFilterForm(request.GET or None)
+    invalid = form.is_bound and not form.is_valid()
+    filters = selectors.CoverageFilters() if invalid else form.to_filters()
+    page = (
+        selectors.CoveragePage()
+        if invalid
+        else lazy(
+            selectors.coverage_page,
+            user=request.user,
+            filters=filters,
+            page=page_number(request.GET.get("page")),
+        )
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "form": form,
+        "page": page,
+        "kind_label": COVERAGE_KINDS[filters.kind][2],
+        "pillars": Pillar.choices,
+        "query": query.urlencode(),
+    }
+    return render(request, "cooperation/coverage.html", context)
 
 
 class RecordListView(SingleTableMixin, FilterView):
@@ -258,6 +297,7 @@ def partner_detail(request, slug):
         "timeline": page,
         "groups": lazy(lambda: selectors.timeline_groups(page.entries)),
         "lanes_chart": lazy(lambda: charts.timeline_lanes_chart(lane_entries(page.entries))),
+        "brief": lazy(partner_brief, viewer=user, partner=partner, today=timezone.localdate()),
     }
     return render(request, "cooperation/partner_detail.html", context)
 

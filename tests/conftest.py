@@ -3,7 +3,7 @@ import sys
 import pytest
 from django.core.management import call_command
 
-from cooperation.roles import VIEWER
+from cooperation.roles import EDITOR, VIEWER
 from tests import factories
 
 
@@ -53,6 +53,18 @@ def viewer(db):
 @pytest.fixture
 def viewer_client(client, viewer):
     client.force_login(viewer)
+    return client
+
+
+@pytest.fixture
+def editor_client(client, db):
+    """A client signed in as an Editor on the staff of the records' owners."""
+    from django.contrib.auth.models import Group
+
+    user = factories.UserFactory(username="editor")
+    user.groups.add(Group.objects.get(name=EDITOR))
+    factories.join_owners(user)
+    client.force_login(user)
     return client
 
 
@@ -131,3 +143,50 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.section("Recovery drills")
         for drill, seconds in processes.RECOVERY_TIMES:
             terminalreporter.write_line(f"{drill}: recovered in {seconds:.1f} s")
+
+
+class Inbox:
+    """What a real local SMTP server (aiosmtpd) received, parsed; `refuse` makes it answer
+    every message with a temporary failure, `hold_from` makes it keep the n-th message and
+    later ones waiting for an answer that never comes (a client stuck mid-send)."""
+
+    def __init__(self):
+        self.messages = []
+        self.refuse = False
+        self.hold_from: int | None = None
+        self.held = 0
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        import asyncio
+        import email
+        import email.policy
+
+        if self.refuse:
+            return "451 4.3.0 Mail server temporarily unavailable"
+        if self.hold_from is not None and len(self.messages) >= self.hold_from:
+            self.held += 1
+            await asyncio.sleep(3600)
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        message.recipients = list(envelope.rcpt_tos)
+        self.messages.append(message)
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP server on a free local port, and Django's email sent to it over SMTP."""
+    from aiosmtpd.controller import Controller
+
+    from bench.load import free_port
+
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = controller.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    inbox.port = controller.port
+    yield inbox
+    controller.stop()

@@ -40,6 +40,7 @@ def pages() -> list[str]:
         "/milestones/",
         Milestone.objects.first().get_absolute_url(),
         Source.objects.first().get_absolute_url(),
+        "/coverage/",
         "/search/?q=trafficking",
         "/reports/",
         "/accounts/login/",

@@ -84,6 +84,15 @@ def test_a_count_below_zero_is_refused(seed):
     ]
 
 
+def test_an_unknown_plan_pillar_is_named_with_the_pillars(seed):
+    header = ["slug", "title", "kind", "date", "pillar", "source", "passage"]
+    row = ["talks", "Talks", "other", "2022-11-01", "Prevention", SEED_SOURCE, SEED_PASSAGE]
+    assert messages(run("milestone", csv_bytes([header, row]))) == [
+        "row 2, column pillar: “Prevention” is not one of: (blank), prevention, protection, "
+        "prosecution, partnership."
+    ]
+
+
 def test_an_unknown_partner_slug_is_named(seed):
     rows = [COUNT_HEADER, ["no-such", "2024-01-01", "2024-03-31", "4", SEED_SOURCE, SEED_PASSAGE]]
     assert messages(run("complaintcount", csv_bytes(rows))) == [

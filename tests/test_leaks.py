@@ -131,6 +131,10 @@ def reports(records):
         partner=records["public_partner"], audience=PUBLIC
     )
     built.append(report_services.report_render(report_id=dossier.pk))
+    brief, _ = report_services.report_request_brief(
+        partner=records["public_partner"], audience=PUBLIC
+    )
+    built.append(report_services.report_render(report_id=brief.pk))
     assert all(report.status == "ready" for report in built), [r.error for r in built]
     return built
 

@@ -216,7 +216,8 @@ def test_khmer_partner_page_shows_khmer_counts_and_dates(seed):
     partner = Partner.objects.get(slug="ministry-of-interior")
     response = get(partner.get_absolute_url(), "km")
     figures = texts(response, "span", "figure-value")
-    assert len(figures) == 3 and all(in_khmer(f) for f in figures), figures
+    # meetings, open, last contact; the brief's open, overdue, due soon, stale
+    assert len(figures) == 7 and all(in_khmer(f) for f in figures), figures
     assert all(in_khmer(count) for count in texts(response, "span", "tag-count"))
     assert f"?partner={partner.slug}" in response.content.decode()
 

@@ -25,9 +25,12 @@ BOUNDS = {
     "/commitments/?_export=csv": 4,
     "/complaints/": 4,
     "/milestones/": 7,
+    "/coverage/": 4,
+    "/coverage/?kind=meeting": 3,
     "/search/?q=trafficking+cooperation": 7,
-    # its head, then its body; its timeline loads each kind of entry it shows once, five at most
-    "partner": 20,
+    # its head, then its body; its timeline loads each kind of entry it shows once, five at
+    # most; its brief since the last meeting, one query a section (cooperation.selectors.brief)
+    "partner": 30,
     "meeting": 10,
     "commitment": 7,
     "count": 3,

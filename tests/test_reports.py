@@ -10,7 +10,6 @@ import json
 import re
 
 import pytest
-from django.contrib.auth.models import Group
 from django.urls import reverse
 from pypdf import PdfReader
 
@@ -30,7 +29,6 @@ from cooperation.reports.collect import Subject, report_data_collect
 from cooperation.reports.periods import Period, month_parse
 from cooperation.reports.rendering import LocalFilesOnly, local_url_fetcher
 from cooperation.reports.summary import data_hash
-from cooperation.roles import EDITOR
 from tests import factories
 from tests.helpers import assert_pdf_shows, pdf_text
 
@@ -53,15 +51,6 @@ def build(eager, media, django_capture_on_commit_callbacks):
         return report
 
     return build
-
-
-@pytest.fixture
-def editor_client(client, db):
-    user = factories.UserFactory(username="editor")
-    user.groups.add(Group.objects.get(name=EDITOR))
-    factories.join_owners(user)
-    client.force_login(user)
-    return client
 
 
 def collect(period=NOVEMBER_2022, audience=ReportAudience.PUBLIC, **kwargs) -> dict:

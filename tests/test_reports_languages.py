@@ -15,7 +15,6 @@ from cooperation.models import Report, ReportAudience, ReportStatus
 from cooperation.reports import services
 from cooperation.reports.periods import month_parse
 from cooperation.reports.rendering import needs_shaping, svg_labels_as_html
-from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -204,19 +203,6 @@ def test_generate_report_takes_a_language(seed, eager, media):
     assert f"report #{report.pk}" in output
     with pytest.raises(CommandError, match="invalid choice: 'de'"):
         call_command("generate_report", "--period", "2022-11", "--language", "de")
-
-
-@pytest.fixture
-def editor_client(client, db):
-    from django.contrib.auth.models import Group
-
-    from cooperation.roles import EDITOR
-
-    user = factories.UserFactory(username="editor")
-    user.groups.add(Group.objects.get(name=EDITOR))
-    factories.join_owners(user)
-    client.force_login(user)
-    return client
 
 
 def test_the_report_form_offers_each_language_in_its_own_name_the_pages_one_first(

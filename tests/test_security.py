@@ -118,6 +118,8 @@ def test_site_templates_carry_no_inline_scripts_or_styles():
     for path in (ROOT / "templates").rglob("*.html"):
         if "reports" in path.parts:  # PDF templates are rendered by WeasyPrint, not browsers
             continue
+        if "email" in path.parts:  # emails are read in mail clients, which drop style sheets
+            continue
         text = path.read_text().lower()
         for marker in ("<script>", "<style", " style=", " onclick=", " onload=", "javascript:"):
             if marker in text:

@@ -337,6 +337,7 @@ def test_the_beat_schedules_name_registered_tasks():
     assert scheduled == {
         "cooperation.tasks.generate_monthly_report",
         "cooperation.tasks.recover_reports",
+        "cooperation.tasks.send_digests",
     }
     assert scheduled <= set(app.tasks)
     monthly = PeriodicTask.objects.get(task="cooperation.tasks.generate_monthly_report")

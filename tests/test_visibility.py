@@ -77,6 +77,9 @@ OUTPUTS = {
     "source-page": lambda scene: scene.source.get_absolute_url(),
     "partner-page": lambda scene: scene.partner.get_absolute_url(),
     "meeting-page": lambda scene: scene.meeting.get_absolute_url(),
+    "coverage": lambda scene: (
+        reverse("cooperation:coverage") + f"?kind={scene.record._meta.model_name}"
+    ),
 }
 
 
@@ -213,6 +216,15 @@ def milestone_partners():
     return Scene(with_partners(milestone, partner, hidden_partner()), partner=partner)
 
 
+def coverage_partners(kind: str):
+    """A public record of `kind` involving a public partner and an internal one: the coverage
+    page counts it in both partners' rows, and names the internal one only to its readers."""
+    record, partner = public_record(kind)
+    links = record.made_to if kind == "commitment" else record.partners
+    links.add(hidden_partner())
+    return Scene(record, partner=partner, anchor=PARTNER)
+
+
 def quoted_person(kind: str, how: str):
     """A public passage of a public source, quoting a person anonymous visitors may not see."""
     record, partner = public_record(kind)
@@ -276,6 +288,10 @@ RELATIONS = {
     "complaintcount.meeting": (complaints_meeting, ["detail"]),
     "milestone.partners": (milestone_partners, [*TABLE, *TIMELINE, "partner-page"]),
     **{
+        f"{link}[coverage]": (partial(coverage_partners, link.split(".")[0]), ["coverage"])
+        for link in ("meeting.partners", "commitment.made_to", "milestone.partners")
+    },
+    **{
         f"{kind}.citation.quoted_person[{how}]": (
             partial(quoted_person, kind, how),
             ["source-page"] if kind == "person" else ["detail", "source-page"],
@@ -310,6 +326,10 @@ ALSO_COVERED = {
     "report.partner": "KINDS_ITSELF['report[of-internal-partner]']: its PDF names the partner",
     "report.audience_organisation": "test_sharing: an organisation's report reaches its staff",
     "membership.partner": "memberships show to their own user and administrators only",
+    "follow.partner": "test_following / test_digests: the Following page and digests show "
+    "only what the user may see now",
+    "follow.commitment": "test_following / test_digests: a followed commitment made internal "
+    "drops out of the Following page and the digest",
 }
 
 

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from cooperation import selectors, services, visibility
+from cooperation import selectors, services, small_counts, visibility
 from cooperation.forms import SLUG
 from cooperation.models import (
     Commitment,
@@ -188,6 +188,8 @@ class MembershipSerializer(CitedSerializer):
 
 
 DATED_FIELDS = ["date", "date_precision", "date_inferred", "date_note"]
+# The action-plan pillar (blank until an editor classifies the record) and why.
+PILLAR_FIELDS = ["pillar", "pillar_note"]
 
 
 class EventSerializer(CitedSerializer):
@@ -223,6 +225,7 @@ class EventSerializer(CitedSerializer):
             "participant_ids",
             "topic_ids",
             "commitment_ids",
+            *PILLAR_FIELDS,
             "visibility",
             "sources",
             "citations",
@@ -264,6 +267,8 @@ class CommitmentSerializer(CitedSerializer):
     topic_ids = links("topics")
     is_open = serializers.BooleanField(read_only=True)
     is_overdue = serializers.SerializerMethodField()
+    is_due_soon = serializers.SerializerMethodField()
+    is_stale = serializers.SerializerMethodField()
     updates = CommitmentUpdateSerializer(many=True, read_only=True)
 
     class Meta:
@@ -276,6 +281,8 @@ class CommitmentSerializer(CitedSerializer):
             "status",
             "is_open",
             "is_overdue",
+            "is_due_soon",
+            "is_stale",
             "made_by_id",
             "made_by_person_id",
             "made_to_ids",
@@ -283,6 +290,7 @@ class CommitmentSerializer(CitedSerializer):
             "topic_ids",
             *DATED_FIELDS,
             "target_date",
+            *PILLAR_FIELDS,
             "visibility",
             "updates",
             "sources",
@@ -290,14 +298,57 @@ class CommitmentSerializer(CitedSerializer):
         ]
 
     def get_is_overdue(self, commitment) -> bool:
+        """Past its target date and not fulfilled."""
         return commitment.is_overdue()
+
+    def get_is_due_soon(self, commitment) -> bool:
+        """Open, with its target date within COMMITMENT_DUE_SOON_DAYS (30 by default)."""
+        return commitment.is_due_soon()
+
+    def get_is_stale(self, commitment) -> bool:
+        """Open, with no news for COMMITMENT_STALE_DAYS (90 by default)."""
+        return commitment.is_stale()
 
 
 class ComplaintCountSerializer(CitedSerializer):
-    """Complaints a partner received over a period."""
+    """Complaints a partner received over a period.
+
+    A public count below PUBLIC_MIN_COUNT (11 by default) is not given to a caller who is not
+    signed in: `count` is null and `count_below` says what it is below ("fewer than 11"), and
+    `verified_share` is null with it. Signed-in callers get every count exactly, and
+    `count_below` null."""
 
     received_by_id = LinkField("received_by")
     meeting_id = LinkField("meeting")
+    count = serializers.SerializerMethodField(
+        help_text=_(
+            "Complaints received; null when the count is below the public threshold "
+            "(see count_below) and the caller is not signed in."
+        )
+    )
+    count_below = serializers.SerializerMethodField(
+        help_text=_(
+            "The public threshold the count is below when it is withheld (“fewer than 11”), "
+            "for callers not signed in; null when count is given."
+        )
+    )
+    verified_share = serializers.SerializerMethodField(
+        help_text=_(
+            "Share found true, between 0 and 1; null when not known, or withheld with a "
+            "count below the public threshold."
+        )
+    )
+
+    def get_count(self, record) -> int | None:
+        return None if small_counts.is_hidden(record) else record.count
+
+    def get_count_below(self, record) -> int | None:
+        return small_counts.threshold() if small_counts.is_hidden(record) else None
+
+    @extend_schema_field({"type": ["string", "null"], "format": "decimal"})
+    def get_verified_share(self, record) -> str | None:
+        share = small_counts.shown_share(record)
+        return None if share is None else str(share)
 
     class Meta:
         model = ComplaintCount
@@ -309,6 +360,7 @@ class ComplaintCountSerializer(CitedSerializer):
             "period_inferred",
             "period_note",
             "count",
+            "count_below",
             "approximate",
             "origin",
             "verified_share",
@@ -337,6 +389,7 @@ class MilestoneSerializer(CitedSerializer):
             *DATED_FIELDS,
             "organization_ids",
             "topic_ids",
+            *PILLAR_FIELDS,
             "visibility",
             "sources",
             "citations",

@@ -99,8 +99,9 @@ def decimal(value: str) -> Decimal | None:
     return number
 
 
-def choice(choices: type[models.Choices]) -> Callable[[str], str]:
-    values = [str(value) for value in choices.values]
+def choice(choices: type[models.Choices], *, blank: bool = False) -> Callable[[str], str]:
+    """One of the choices' values exactly; with `blank`, an empty cell too (no choice made)."""
+    values = [*([""] if blank else []), *(str(value) for value in choices.values)]
 
     def parse(value: str) -> str:
         value = value.strip()

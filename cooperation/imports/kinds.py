@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from cooperation import tables
+from cooperation import small_counts, tables
 from cooperation.imports.columns import (
     Column,
     attribute,
@@ -42,6 +42,7 @@ from cooperation.models import (
     Partner,
     PartnerKind,
     Person,
+    Pillar,
     Source,
     Topic,
     Visibility,
@@ -90,7 +91,7 @@ def plain(name, help, *, required=False, parse=text, example="", hxl="", allowed
         example=example,
         hxl=hxl,
         allowed=allowed,
-        export=attribute(name) if export else None,
+        export=(export if callable(export) else attribute(name)) if export else None,
     )
 
 
@@ -164,6 +165,24 @@ def uncertain_date(help):
         picked("date_precision", _("How precise the date is."), DatePrecision),
         picked("date_inferred", _("Whether the date was inferred; blank when stated."), Inference),
         plain("date_note", _("How the date was inferred.")),
+    )
+
+
+def plan_pillar():
+    return (
+        Column(
+            name="pillar",
+            parse=choice(Pillar, blank=True),
+            help=_("The action-plan pillar the record serves; blank when not classified."),
+            field="pillar",
+            allowed=", ".join(Pillar.values),
+            example="prevention",
+            export=attribute("pillar"),
+        ),
+        plain(
+            "pillar_note",
+            _("What in the sources places the record under its pillar; only with a pillar."),
+        ),
     )
 
 
@@ -332,6 +351,7 @@ MEETING = Kind(
         *uncertain_date(_("When it took place.")),
         plain("location", _("Where."), hxl="#loc+name"),
         plain("outcome", _("What came of it.")),
+        *plan_pillar(),
         *sharing(),
         *provenance(),
     ),
@@ -377,6 +397,7 @@ COMMITMENT = Kind(
         ),
         dated("target_date", _("When it is due."), hxl="#date+target"),
         *uncertain_date(_("When it was made.")),
+        *plan_pillar(),
         *sharing(),
         *provenance(),
     ),
@@ -450,6 +471,7 @@ COMPLAINT_COUNT = Kind(
             example="42",
             hxl="#affected+num",
             allowed=_("0 or more"),
+            export=small_counts.exported(attribute("count")),
         ),
         picked(
             "period_inferred", _("Whether the period was inferred; blank when stated."), Inference
@@ -469,6 +491,7 @@ COMPLAINT_COUNT = Kind(
             parse=decimal,
             example="0.25",
             hxl="#affected+num+pct",
+            export=small_counts.exported(attribute("verified_share")),
         ),
         plain(
             "verified_share_approximate",
@@ -522,6 +545,7 @@ MILESTONE = Kind(
         link("topics", _("Topics, by slug."), Topic, many=True, export=linked_many("topics")),
         *uncertain_date(_("When it happened.")),
         plain("description", _("Description.")),
+        *plan_pillar(),
         *sharing(),
         *provenance(),
     ),

@@ -42,7 +42,6 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
-    Sum,
     Value,
     When,
     Window,
@@ -51,7 +50,7 @@ from django.db.models.functions import Coalesce, Collate, RowNumber, TruncMonth,
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from cooperation import visibility
+from cooperation import small_counts, visibility
 from cooperation.dates import format_day, format_period, format_uncertain_date
 from cooperation.models import (
     Citation,
@@ -104,6 +103,7 @@ class Subject:
     partner: Partner | None = None
     whole_record: bool = False
     organisation: Partner | None = None  # whose staff read it, for one organisation's view
+    brief: bool = False  # a partner brief: since the last meeting (`reports.brief`)
 
     @property
     def viewer(self) -> visibility.AudienceViewer:
@@ -429,6 +429,7 @@ class Collector:
             quotes=self._quote_counts(),
             # A period report says how many records no period can place; a dossier lists them.
             undated={} if self.subject.partner else self._undated(),
+            pillars={} if self.subject.partner else self._pillar_tally(),
         )
 
     def _record_tally(self, model: type[Meeting | Milestone]) -> Row:
@@ -461,6 +462,26 @@ class Collector:
         ]
         undated.update(counts[0].union(*counts[1:], all=True))
         return undated
+
+    def _pillar_tally(self) -> dict[str, dict[str, int]]:
+        """The meetings and milestones the figures count and the commitments made in the
+        period, by kind and action-plan pillar ("" for not classified), in one query."""
+        kinds: dict[str, QuerySet[Any]] = {
+            "meetings": self._meetings().filter(self._counted_q()),
+            "commitments": self._commitments().filter(self._in_q()),
+            "milestones": self._milestones().filter(self._counted_q()),
+        }
+        counts = [
+            records.annotate(record_kind=Value(key))
+            .values("record_kind", "pillar")
+            .annotate(n=_count())
+            .values_list("record_kind", "pillar", "n")
+            for key, records in kinds.items()
+        ]
+        pillars: dict[str, dict[str, int]] = {key: {} for key in kinds}
+        for kind, pillar, n in counts[0].union(*counts[1:], all=True):
+            pillars[kind][pillar] = n
+        return pillars
 
     def _commitment_tally(self) -> Row:
         """The subject's commitments by their status when judged, with how many of each
@@ -499,8 +520,10 @@ class Collector:
 
     def _complaint_periods(self) -> list[Row]:
         """The subject's complaint counts added up by period, partners together: the
-        figures, and the chart of complaints per period."""
-        with_share = Q(verified_share__isnull=False)
+        figures, and the chart of complaints per period. A public report's sums leave out
+        the small counts (`small_counts.sum_shown`) and count them in `below`."""
+        viewer = self.viewer
+        with_share = small_counts.share_known_q(viewer)
         verified = ExpressionWrapper(
             F("count") * F("verified_share"),
             output_field=DecimalField(max_digits=20, decimal_places=3),
@@ -510,11 +533,12 @@ class Collector:
             .values("period_start", "period_end", "period_inferred")
             .annotate(
                 rows=_count(),
-                total=Sum("count"),
-                verified=Sum(verified, filter=with_share),
-                base=Sum("count", filter=with_share),
+                total=Coalesce(small_counts.sum_shown("count", viewer), 0),
+                below=small_counts.hidden_rows(viewer),
+                verified=small_counts.sum_shown(verified, viewer, filter=with_share),
+                base=small_counts.sum_shown("count", viewer, filter=with_share),
                 with_share=_count(with_share),
-                approximate=_count(Q(approximate=True)),
+                approximate=_count(Q(approximate=True) & small_counts.shown_q(viewer)),
                 share_approximate=_count(with_share & Q(verified_share_approximate=True)),
                 first=Min("pk"),
                 changed=Max("updated_at"),
@@ -529,6 +553,7 @@ class Collector:
                 ),
                 "rows": period["rows"],
                 "count": period["total"],
+                "below": period["below"],
                 "verified": period["verified"],
                 "base": period["base"] or 0,
                 "with_share": period["with_share"],
@@ -759,6 +784,7 @@ class Collector:
         queryset = visibility.with_shown(
             ComplaintCount.objects.filter(within, listed), self.viewer, "meeting"
         )
+        queryset = small_counts.with_count_hidden(queryset, self.viewer)
         return list(queryset.select_related("received_by", "meeting"))
 
     def involved_partners(self, tallies: Tallies) -> list[Partner]:
@@ -1006,9 +1032,10 @@ class Collector:
         }
 
     def complaint_data(self, count: ComplaintCount) -> Row:
-        """A complaint count as a plain row, with the passages it rests on."""
+        """A complaint count as a plain row, with the passages it rests on; a small count in
+        a public report as "fewer than 11", its share hidden with it (`small_counts`)."""
         meeting = _shown(count, "meeting")
-        return {
+        row = {
             "id": count.pk,
             "received_by": count.received_by.display_name,
             "received_by_id": count.received_by_id,
@@ -1034,6 +1061,17 @@ class Collector:
             ],
             "sources": self.sources_of(count),
         }
+        if small_counts.is_hidden(count):
+            row |= {
+                "count": None,
+                "count_display": small_counts.fewer_than(),
+                "hidden": True,
+                "share_approximate": False,
+                "share": "",
+                "share_display": "",
+                "verified_count": None,
+            }
+        return row
 
     def quote_data(self, citation: Citation, record_title: str, date_display: str) -> Row:
         """An attributed citation as a quote."""
@@ -1232,4 +1270,8 @@ class Collector:
 
 def report_data_collect(*, subject: Subject, today: datetime.date | None = None) -> Row:
     """The plain data of one report: its figures, chart inputs, listed rows and cited sources."""
+    if subject.brief:
+        from cooperation.reports.brief import brief_data_collect
+
+        return brief_data_collect(subject=subject, today=today)
     return report_data_build(records=Collector(subject, today=today).collect())

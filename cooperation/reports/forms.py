@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from cooperation import visibility
 from cooperation.forms import SlugModelChoiceField
 from cooperation.languages import OWN_NAMES
-from cooperation.models import Partner, ReportAudience
+from cooperation.models import Partner, ReportAudience, ReportKind
 from cooperation.reports import services
 from cooperation.reports.collect import first_record_date
 from cooperation.reports.periods import Period, month_parse, period_bounds_check
@@ -51,6 +51,16 @@ class ReportRequestForm(forms.Form):
             "Choose a partner for its dossier; without a period, the dossier covers its whole record."
         ),
         error_messages={"invalid_choice": _("Partner: there is no partner “%(value)s”.")},
+    )
+    kind = forms.ChoiceField(
+        label=_("Kind"),
+        required=False,
+        choices=[
+            ("", _("From the period and partner")),
+            (ReportKind.BRIEF, _("Partner brief: since the last meeting")),
+        ],
+        help_text=_("A partner brief covers the time since the last meeting with the partner."),
+        error_messages={"invalid_choice": _("Kind: choose a partner brief or leave it empty.")},
     )
     audience = forms.ChoiceField(
         label=_("Audience"),
@@ -113,6 +123,14 @@ class ReportRequestForm(forms.Form):
         if self.errors:
             return cleaned
         period = None
+        if cleaned.get("kind") == ReportKind.BRIEF:
+            if cleaned.get("partner") is None:
+                self.add_error("partner", _("Partner: a brief is about one partner; choose it."))
+            if month or start or end:
+                raise ValidationError(
+                    _("Period: a brief runs from the last meeting to today; give no period."),
+                    code="brief_period",
+                )
         if month and (start or end):
             raise ValidationError(
                 _("Period: give either a month or a start and an end, not both."), code="both"
@@ -133,7 +151,7 @@ class ReportRequestForm(forms.Form):
             except ValidationError as error:
                 self.add_error("period_end", error)
                 return cleaned
-        elif cleaned.get("partner") is None:
+        elif cleaned.get("partner") is None and cleaned.get("kind") != ReportKind.BRIEF:
             raise ValidationError(
                 _(
                     "Period: give a month, or a start and an end (only a partner dossier may go without)."
@@ -168,6 +186,15 @@ class ReportRequestForm(forms.Form):
     def save(self, *, requested_by=None):
         """Ask for the report the form describes; returns it and whether a build was queued."""
         data = self.cleaned_data
+        if data.get("kind") == ReportKind.BRIEF:
+            return services.report_request_brief(
+                partner=data["partner"],
+                audience=data["audience"],
+                organisation=data["organisation"],
+                requested_by=requested_by,
+                rebuild=data["rebuild"],
+                language=data["language"],
+            )
         if data["period"] is None:
             return services.report_request_dossier(
                 partner=data["partner"],

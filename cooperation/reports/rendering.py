@@ -31,12 +31,14 @@ from weasyprint.urls import default_url_fetcher
 
 from cooperation import charts, numerals
 from cooperation.dates import format_day
-from cooperation.models import ReportKind, audience_label
+from cooperation.models import Pillar, ReportKind, audience_label
+from cooperation.reports.brief import brief_report_context
 from cooperation.reports.summary import (
     LISTED_PARTNERS,
     LISTED_PER_PARTNER,
     LISTED_ROWS,
     MAYBE,
+    PILLAR_KINDS,
     count_format,
 )
 
@@ -249,7 +251,10 @@ def report_charts(data: dict) -> list[dict]:
     drawn = [
         _lanes_chart(chart_data["lanes"]),
         (
-            charts.complaints_per_period_chart(complaint_bars),
+            charts.complaints_per_period_chart(
+                complaint_bars,
+                excluded=sum(bar.get("below", 0) for bar in chart_data["complaints"][-CHART_ROWS:]),
+            ),
             _("Only the %(n)s latest periods are drawn; %(more)s earlier ones are not.")
             % {"n": numerals.number(CHART_ROWS), "more": numerals.number(earlier_periods)}
             if earlier_periods
@@ -333,6 +338,7 @@ def _figures(kind: str, headline: dict) -> list[dict]:
             "value": headline[key] if headline[key] != "" else "—",
             "label": str(label),
             "alert": key == "commitments_overdue" and headline[key] > 0,
+            "note": headline.get(f"{key}_note", ""),  # what a public report's sum leaves out
         }
         for key, label in [*rows, *_SHARED_FIGURES]
     ]
@@ -366,6 +372,18 @@ class Listed(list):
         return count_format(self.more)
 
 
+def _pillar_rows(rows: list[dict]) -> list[dict]:
+    """The coverage section's rows, each pillar named, then a row of totals."""
+    named = [
+        {**row, "label": Pillar(row["code"]).label if row["code"] else _("Not classified")}
+        for row in rows
+    ]
+    if not named:
+        return []
+    totals = {key: sum(row[key] for row in rows) for key in (*PILLAR_KINDS, "total")}
+    return [*named, {"code": "all", "label": _("All"), "is_total": True, **totals}]
+
+
 def _listed_partner(section: dict) -> dict:
     lists = (
         "meetings",
@@ -393,6 +411,10 @@ def report_context(
     generated_at: datetime.datetime,
 ) -> dict:
     """Everything the PDF templates read."""
+    if kind == ReportKind.BRIEF:
+        return brief_report_context(
+            data=data, digest=digest, report_id=report_id, generated_at=generated_at
+        )
     subject = data["subject"]
     kind_label, title, subtitle = _titles(kind, data)
     counted = data.get("counted", {})
@@ -451,8 +473,10 @@ def report_context(
             ("meetings", _("Meetings")),
             ("commitments", _("Commitments")),
             ("complaints", _("Complaint statistics")),
+            ("coverage", _("Action-plan coverage")),
             ("partners", _("Partners")),
         ]
+        context["pillar_rows"] = _pillar_rows(data.get("pillars", []))
         template = "reports/pdf/report.html"
     contents.append(("sources", _("Sources")))
     context["contents"] = contents

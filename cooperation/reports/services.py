@@ -33,10 +33,12 @@ from cooperation.reports.collect import Subject, report_data_collect, whole_reco
 from cooperation.reports.periods import Period, previous_month
 from cooperation.reports.rendering import report_pdf_render
 from cooperation.reports.summary import data_hash
+from cooperation.selectors.brief import last_meeting_get
 
 logger = logging.getLogger(__name__)
 
 WHOLE_RECORD = "whole_record"
+SINCE_LAST_MEETING = "since_last_meeting"  # a partner brief's scope (`report_request_brief`)
 
 # Builds one request may start before it is failed (each worker lost on it costs one).
 MAX_ATTEMPTS = 3
@@ -128,6 +130,7 @@ def report_request(
     rebuild: bool = False,
     language: str = "",
     parameters: dict | None = None,
+    kind: str = "",
 ) -> tuple[Report, bool]:
     """Ask for a report, in `language` (the active language when not given); returns it and
     whether a build was queued.
@@ -137,7 +140,7 @@ def report_request(
     queued or running one is left alone, so asking twice never queues two builds.
     """
     report_audience_check(partner=partner, audience=audience, organisation=organisation)
-    kind = report_kind_for(period=period, partner=partner)
+    kind = kind or report_kind_for(period=period, partner=partner)
     language = report_language(language)
     now = timezone.now()
     report, created = Report.objects.get_or_create(
@@ -226,6 +229,42 @@ def report_request_dossier(
     )
 
 
+def report_request_brief(
+    *,
+    partner: Partner,
+    audience: str,
+    organisation: Partner | None = None,
+    requested_by=None,
+    rebuild: bool = False,
+    language: str = "",
+    today: datetime.date | None = None,
+) -> tuple[Report, bool]:
+    """Ask for a partner's brief: from the day of the last meeting with it that the audience
+    may see to today (`selectors.brief`), or its whole record when there is none. Asking again
+    the same day, with no newer meeting, returns the same report."""
+    report_audience_check(partner=partner, audience=audience, organisation=organisation)
+    today = today or timezone.localdate()
+    viewer = visibility.audience_viewer(audience, organisation.pk if organisation else None)
+    meeting = last_meeting_get(viewer=viewer, partner=partner, today=today)
+    if meeting is not None and meeting.date is not None:
+        start = meeting.date
+    else:
+        start = whole_record_start(
+            partner=partner, audience=audience, organisation=organisation, as_of=today
+        )
+    return report_request(
+        period=Period(start, today),
+        audience=audience,
+        organisation=organisation,
+        partner=partner,
+        requested_by=requested_by,
+        rebuild=rebuild,
+        language=language,
+        parameters={"scope": SINCE_LAST_MEETING, "meeting": meeting.pk if meeting else None},
+        kind=ReportKind.BRIEF,
+    )
+
+
 def report_request_monthly(*, today: datetime.date | None = None) -> list[Report]:
     """The scheduled reports: the previous month, for the public and of everything, in each
     language of REPORT_LANGUAGES."""
@@ -247,6 +286,7 @@ def report_subject(*, report: Report) -> Subject:
         organisation=organisation,
         partner=partner,
         whole_record=report.parameters.get("scope") == WHOLE_RECORD,
+        brief=report.kind == ReportKind.BRIEF,
     )
 
 

@@ -19,8 +19,8 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from cooperation import numerals
-from cooperation.models import CommitmentStatus, commitment_is_open
+from cooperation import numerals, small_counts
+from cooperation.models import CommitmentStatus, Pillar, commitment_is_open
 from cooperation.reports.periods import Period, month_end, uncertain_range
 
 Row = dict[str, Any]
@@ -66,6 +66,9 @@ class Tallies:
     commitment_makers: list[Row]
     quotes: dict[int, int]  # quotes by the partner of who said them
     undated: dict[str, int] = field(default_factory=dict)  # records of each kind with no date
+    # Of the period's meetings, commitments and milestones, how many under each action-plan
+    # pillar, by kind ("meetings", …) and pillar code ("" for not classified).
+    pillars: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -270,7 +273,17 @@ def headline_count(*, tallies: Tallies, whole_record: bool, involved: list[str] 
             approximate=any(g["share_approximate"] for g in with_share),
         ),
         "quotes": sum(tallies.quotes.values()),
+        **complaints_left_out(groups),
     } | ({} if involved is None else {"partners": len(set(involved))})
+
+
+def complaints_left_out(groups: list[Row]) -> Row:
+    """How many small counts a public report's complaint sums leave out, and the note that
+    says so (`small_counts.excluded_note`); nothing when they leave out none."""
+    below = sum(g.get("below", 0) for g in groups)
+    if not below:
+        return {}
+    return {"complaints_below": below, "complaints_note": small_counts.excluded_note(below)}
 
 
 def complaint_bars(groups: list[Row]) -> list[Row]:
@@ -283,6 +296,8 @@ def complaint_bars(groups: list[Row]) -> list[Row]:
              "end": day_iso(group["end"]), "count": 0, "verified": None},
         )  # fmt: skip
         bar["count"] += group["count"]
+        if group.get("below"):  # small counts a public report's sums leave out
+            bar["below"] = bar.get("below", 0) + group["below"]
         if group["with_share"]:
             bar["verified"] = (bar["verified"] or 0) + Decimal(group["verified"])
     for bar in bars.values():
@@ -452,6 +467,19 @@ def partner_sections_build(*, records: Records, quotes: list[Row]) -> list[Row]:
     return sections
 
 
+PILLAR_KINDS = ("meetings", "commitments", "milestones")
+
+
+def pillar_rows(pillars: dict[str, dict[str, int]]) -> list[Row]:
+    """The action-plan coverage section: for each pillar, then for records not classified
+    (code ""), how many meetings, commitments and milestones, and their total."""
+    rows = []
+    for code in [*Pillar.values, ""]:
+        counts = {kind: pillars.get(kind, {}).get(code, 0) for kind in PILLAR_KINDS}
+        rows.append({"code": code, **counts, "total": sum(counts.values())})
+    return rows
+
+
 def _first(rows: Any) -> list[Row]:
     return list(rows)[:LISTED_ROWS]
 
@@ -525,6 +553,7 @@ def report_data_build(*, records: Records) -> Row:
         data["commitments_overdue"] = _first(c for c in commitments if c["overdue"])
         data["partners"] = partner_sections_build(records=records, quotes=quotes)
         data["undated"] = tallies.undated
+        data["pillars"] = pillar_rows(tallies.pillars)
         counted |= {
             "updates_fulfilled": tallies.updates["fulfilled"],
             "commitments_new": tallies.commitments["made"],

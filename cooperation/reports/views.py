@@ -67,6 +67,19 @@ def report_dossier(request, slug):
     dossier for visitors. Asking again the
     same day returns the same report, which bounds what visitors can make the server build.
     """
+    return _partner_report(request, slug, services.report_request_dossier)
+
+
+@require_POST
+def report_brief(request, slug):
+    """The partner profile's "Download the brief (PDF)" button: since the last meeting with the
+    partner to today, for the same audience and under the same rules as its dossier."""
+    return _partner_report(request, slug, services.report_request_brief)
+
+
+def _partner_report(request, slug, ask):
+    """Ask for a report about one partner for the widest audience the user reads as; a ready
+    one downloads at once, one being built shows its page."""
     partners = Partner.objects.visible_to(request.user)
     partner = get_object_or_404(partners, slug=slug)
     signed_in = request.user.is_authenticated
@@ -76,7 +89,7 @@ def report_dossier(request, slug):
         return redirect(partner)
     log_event("report-request", request=request, path=request.path)
     audience, organisation_id = visibility.widest_audience(request.user, about=partner)
-    report, queued = services.report_request_dossier(
+    report, queued = ask(
         partner=partner,
         audience=audience,
         organisation=Partner.objects.get(pk=organisation_id) if organisation_id else None,

@@ -2,8 +2,8 @@
 audience), every one through the policy in `cooperation.visibility`.
 
 By concern: `records` (each kind, the tables' lists, detail pages), `citations` (citations,
-quotes, sources), `dashboard` (headline figures and chart data), `timeline`. Views import
-what they need from here.
+quotes, sources), `dashboard` (headline figures and chart data), `timeline`, `coverage`
+(records by action-plan pillar and partner). Views import what they need from here.
 """
 
 from cooperation.selectors.citations import (
@@ -15,6 +15,7 @@ from cooperation.selectors.citations import (
     source_get,
     with_citations,
 )
+from cooperation.selectors.coverage import CoverageFilters, CoveragePage, coverage_page
 from cooperation.selectors.dashboard import (
     DashboardFigures,
     commitments_by_status,
@@ -53,6 +54,8 @@ from cooperation.selectors.timeline import (
 __all__ = [
     "VISIBLE_CITATIONS",
     "CitingRecord",
+    "CoverageFilters",
+    "CoveragePage",
     "DashboardFigures",
     "Detail",
     "EntryKind",
@@ -66,6 +69,7 @@ __all__ = [
     "complaintcount_get",
     "complaintcount_list",
     "complaints_per_period",
+    "coverage_page",
     "dashboard_figures",
     "linked_to",
     "meeting_get",

@@ -14,8 +14,15 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext as _
 
-from cooperation import visibility
-from cooperation.models import Citation, Commitment, CommitmentUpdate, Person, Source
+from cooperation import small_counts, visibility
+from cooperation.models import (
+    Citation,
+    Commitment,
+    CommitmentUpdate,
+    ComplaintCount,
+    Person,
+    Source,
+)
 from cooperation.visibility import Viewer
 
 QS = TypeVar("QS", bound=QuerySet[Any])
@@ -103,6 +110,8 @@ def _citing_records(user: Viewer | None, citations: list[Citation]) -> dict[tupl
         queryset = visibility.restrict(model._default_manager.all(), user)
         if model is Person:
             queryset = queryset.select_related("partner")
+        if model is ComplaintCount:  # its label names its count: "fewer than 11" if small
+            queryset = small_counts.with_count_hidden(queryset, user)
         for obj in queryset.filter(pk__in={c.object_id for c in type_citations}):
             records[(content_type_id, obj.pk)] = obj
     return records

@@ -9,24 +9,24 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Sum
-from django.db.models.functions import ExtractYear
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q
+from django.db.models.functions import Coalesce, ExtractYear
 from django.utils import timezone
 
-from cooperation import visibility
+from cooperation import small_counts, visibility
 from cooperation.dates import format_period
 from cooperation.models import (
-    OPEN_COMMITMENT_STATUSES,
     Commitment,
     CommitmentStatus,
     ComplaintCount,
     Meeting,
     Partner,
-    overdue_q,
 )
 from cooperation.selectors.records import (
     complaintcount_list,
+    follow_up_counts,
 )
 from cooperation.visibility import Viewer
 
@@ -39,6 +39,8 @@ class DashboardFigures:
     meetings: int
     open_commitments: int
     overdue_commitments: int
+    due_soon_commitments: int
+    stale_commitments: int
     latest_complaints: ComplaintCount | None
 
 
@@ -47,42 +49,52 @@ def dashboard_figures(
 ) -> DashboardFigures:
     """Headline figures the user may see, in four aggregate queries."""
     today = today or timezone.localdate()
-    commitments = Commitment.objects.visible_to(user).aggregate(
-        open=Count("pk", filter=Q(status__in=OPEN_COMMITMENT_STATUSES)),
-        overdue=Count("pk", filter=overdue_q(today)),
-    )
+    commitments = follow_up_counts(Commitment.objects.visible_to(user), today)
     latest = complaintcount_list(user=user).order_by("-period_end", "-period_start", "-pk").first()
     return DashboardFigures(
         partners=Partner.objects.visible_to(user).count(),
         meetings=Meeting.objects.visible_to(user).count(),
         open_commitments=commitments["open"],
         overdue_commitments=commitments["overdue"],
+        due_soon_commitments=commitments["due_soon"],
+        stale_commitments=commitments["stale"],
         latest_complaints=latest,
     )
 
 
-def complaints_per_period(
-    *, user: Viewer | None, limit: int = 12
-) -> list[tuple[str, int, int | None]]:
+class ComplaintsPerPeriod(NamedTuple):
+    """The complaints chart's rows, (period label, complaints, found true or None), and how
+    many figures below PUBLIC_MIN_COUNT their sums leave out (for readers not signed in)."""
+
+    rows: list[tuple[str, int, int | None]]
+    excluded: int = 0
+
+
+def complaints_per_period(*, user: Viewer | None, limit: int = 12) -> ComplaintsPerPeriod:
     """(period label, complaints, complaints found true or None) for the latest periods,
-    oldest first, summed over receiving partners in the database."""
+    oldest first, summed over receiving partners in the database; a reader not signed in
+    gets sums without the small counts (`small_counts.sum_shown`)."""
+    shown = small_counts.shown_q(user)
     rows = (
         ComplaintCount.objects.visible_to(user)
         .order_by()
         .values("period_start", "period_end")
         .annotate(
-            total=Sum("count"),
-            verified=Sum(
+            total=Coalesce(small_counts.sum_shown("count", user), 0),
+            verified=small_counts.sum_shown(
                 ExpressionWrapper(
                     F("count") * F("verified_share"),
                     output_field=DecimalField(max_digits=20, decimal_places=3),
-                )
+                ),
+                user,
             ),
-            unknown=Count("pk", filter=Q(verified_share__isnull=True)),
+            unknown=Count("pk", filter=Q(verified_share__isnull=True) & shown),
+            excluded=small_counts.hidden_rows(user),
         )
         .order_by("-period_end", "-period_start")[:limit]
     )
     result = []
+    excluded = 0
     for row in reversed(list(rows)):
         verified = None
         if row["unknown"] == 0 and row["verified"] is not None:
@@ -90,7 +102,8 @@ def complaints_per_period(
         result.append(
             (format_period(row["period_start"], row["period_end"]), row["total"], verified)
         )
-    return result
+        excluded += row["excluded"]
+    return ComplaintsPerPeriod(result, excluded)
 
 
 def commitments_by_status(*, user: Viewer | None) -> list[tuple[str, int]]:

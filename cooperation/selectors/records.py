@@ -7,6 +7,7 @@ foreign keys, never named.
 
 from __future__ import annotations
 
+import datetime
 from collections import Counter
 from typing import Any, TypeVar
 
@@ -25,8 +26,9 @@ from django.db.models import (
     Subquery,
 )
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
-from cooperation import visibility
+from cooperation import small_counts, visibility
 from cooperation.models import (
     OPEN_COMMITMENT_STATUSES,
     Citation,
@@ -40,6 +42,9 @@ from cooperation.models import (
     Person,
     Source,
     Topic,
+    due_soon_q,
+    overdue_q,
+    stale_q,
 )
 from cooperation.selectors.citations import Detail, record_detail
 from cooperation.visibility import Viewer
@@ -123,15 +128,19 @@ def commitment_list(*, user: Viewer | None) -> CommitmentQuerySet:
 
     `made_by_shown` and `meeting_shown` say whether the user may see those records.
     """
-    commitments = Commitment.objects.visible_to(user).select_related("made_by", "meeting")
+    commitments = (
+        Commitment.objects.visible_to(user).select_related("made_by", "meeting").with_follow_up()
+    )
     return visibility.with_shown(commitments, user, "made_by", "meeting").prefetch_related(
         _visible_partners_prefetch(user, "made_to"), "topics"
     )
 
 
 def complaintcount_list(*, user: Viewer | None) -> QuerySet[ComplaintCount]:
-    """Complaint counts the user may see, with the receiving partner."""
+    """Complaint counts the user may see, with the receiving partner, each marked
+    `count_hidden` when it shows as "fewer than k" (`cooperation.small_counts`)."""
     counts = ComplaintCount.objects.visible_to(user).select_related("received_by")
+    counts = small_counts.with_count_hidden(counts, user)
     return visibility.with_shown(counts, user, "received_by")
 
 
@@ -188,7 +197,7 @@ def commitment_get(*, user: Viewer | None, pk: int) -> Detail:
         .prefetch_related(Prefetch("updates", queryset=updates))
         .get(pk=pk)
     )
-    return record_detail(user=user, record=commitment, overdue=commitment.is_overdue())
+    return record_detail(user=user, record=commitment)
 
 
 def complaintcount_get(*, user: Viewer | None, pk: int) -> Detail:
@@ -284,6 +293,19 @@ def partner_topics(*, user: Viewer | None, partner: Partner, limit: int = 30) ->
     for topic in topics:
         topic.uses = uses[topic.pk]
     return sorted(topics, key=lambda topic: (-topic.uses, topic.name))[:limit]
+
+
+def follow_up_counts(
+    commitments: CommitmentQuerySet, today: datetime.date | None = None
+) -> dict[str, int]:
+    """How many of these commitments are open, overdue, due soon and stale, in one query."""
+    today = today or timezone.localdate()
+    return commitments.order_by().aggregate(
+        open=Count("pk", filter=Q(status__in=OPEN_COMMITMENT_STATUSES)),
+        overdue=Count("pk", filter=overdue_q(today)),
+        due_soon=Count("pk", filter=due_soon_q(today)),
+        stale=Count("pk", filter=stale_q(today)),
+    )
 
 
 def partner_head(*, user: Viewer | None, slug: str) -> Partner:

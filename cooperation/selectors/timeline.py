@@ -18,7 +18,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from cooperation import visibility
+from cooperation import small_counts, visibility
 from cooperation.dates import format_period, format_uncertain_date
 from cooperation.models import (
     Commitment,
@@ -30,7 +30,6 @@ from cooperation.models import (
     Partner,
     Topic,
 )
-from cooperation.numerals import number
 from cooperation.pagination import page_clamp
 from cooperation.selectors.records import (
     QS,
@@ -230,6 +229,7 @@ def _hydrate(
         commitments = (
             Commitment.objects.visible_to(user)
             .select_related("made_by")
+            .with_follow_up()
             .prefetch_related(
                 Prefetch("made_to", queryset=Partner.objects.visible_to(user).order_by("name"))
             )
@@ -268,7 +268,7 @@ def _hydrate(
             loaded[(EntryKind.COMPLAINTS, cc.pk)] = TimelineEntry(
                 EntryKind.COMPLAINTS, cc.pk, cc.period_start, "day", cc.period_inferred,
                 end=cc.period_end, url=cc.get_absolute_url(),
-                title=_("%(count)s complaints received") % {"count": number(cc.count)},
+                title=_("%(count)s complaints received") % {"count": small_counts.count_text(cc)},
                 partners=[p for p in [visibility.shown_or_none(user, cc.received_by)] if p],
                 record=cc,
             )  # fmt: skip

@@ -4,10 +4,16 @@ from django import template
 from django.conf import settings
 from django.utils.safestring import mark_safe
 
-from cooperation import dates, numerals, translations
+from cooperation import dates, follow_up, numerals, small_counts, translations
 from cooperation.highlight import passage_anchor
 
 register = template.Library()
+
+
+@register.filter
+def follow_up_marks(commitment) -> str:
+    """A commitment's overdue, due-soon and stale marks (`cooperation.follow_up`)."""
+    return follow_up.marks_html(commitment)
 
 
 @register.filter
@@ -31,6 +37,37 @@ def percent(value, decimals: int = 0) -> str:
     if value is None or value == "":
         return ""
     return numerals.percent(float(value), int(decimals))
+
+
+@register.filter
+def complaint_count(record) -> str:
+    """A complaint count in the reader's language, or 'fewer than 11' when it is a small
+    public figure and the reader is not signed in (`cooperation.small_counts`)."""
+    return small_counts.count_text(record)
+
+
+@register.filter
+def small_count(record) -> bool:
+    """Whether a complaint count shows as 'fewer than 11' (its share is hidden with it)."""
+    return small_counts.is_hidden(record)
+
+
+@register.filter
+def shown_share(record):
+    """A complaint count's share found true; None when not known or hidden with the count."""
+    return small_counts.shown_share(record)
+
+
+@register.filter
+def shown_verified_count(record):
+    """Complaints found true (rounded); None when not known or hidden with the count."""
+    return small_counts.shown_verified_count(record)
+
+
+@register.simple_tag(takes_context=True)
+def small_counts_note(context) -> str:
+    """How small public counts show, for a reader not signed in (`small_counts.reader_note`)."""
+    return small_counts.reader_note(getattr(context.get("request"), "user", None))
 
 
 @register.filter(is_safe=True)

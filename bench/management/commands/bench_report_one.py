@@ -26,6 +26,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--partner", metavar="SLUG", help="This partner's whole-record dossier."
         )
+        parser.add_argument("--brief", action="store_true", help="The partner's brief instead.")
         parser.add_argument("--audience", choices=ReportAudience.values, default="public")
 
     def handle(self, *args, **options):
@@ -37,6 +38,9 @@ class Command(BaseCommand):
             if partner is None:
                 raise CommandError(f"There is no partner “{options['partner']}”.")
         measure = report_build_measure(
-            month=options["month"], partner=partner, audience=options["audience"]
+            month=options["month"],
+            partner=partner,
+            audience=options["audience"],
+            brief=options["brief"],
         )
         self.stdout.write(json.dumps(measure))

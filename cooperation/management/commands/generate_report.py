@@ -5,6 +5,7 @@
     python manage.py generate_report --from 2022-08-18 --to 2022-09-18
     python manage.py generate_report --period 2022-11 --audience organisation --organisation iom
     python manage.py generate_report --partner ministry-of-interior       # whole-record dossier
+    python manage.py generate_report --kind brief --partner ministry-of-interior  # its brief
     python manage.py generate_report --period 2022-11 --language km        # in Khmer
 
 It validates through the same form as the web page, so it refuses the same bad input with
@@ -30,6 +31,12 @@ class Command(BaseCommand):
         parser.add_argument("--from", dest="period_start", metavar="YYYY-MM-DD")
         parser.add_argument("--to", dest="period_end", metavar="YYYY-MM-DD")
         parser.add_argument("--partner", metavar="SLUG", help="A partner's slug, for its dossier.")
+        parser.add_argument(
+            "--kind",
+            choices=["brief"],
+            default="",
+            help="brief: the partner's brief, since the last meeting with it (needs --partner).",
+        )
         parser.add_argument(
             "--audience", choices=["public", "organisation", "everything"], default="public"
         )
@@ -62,6 +69,7 @@ class Command(BaseCommand):
                 "period_start": options["period_start"] or "",
                 "period_end": options["period_end"] or "",
                 "partner": options["partner"] or "",
+                "kind": options["kind"],
                 "audience": options["audience"],
                 "organisation": options["organisation"] or "",
                 "language": options["language"],
