@@ -190,3 +190,21 @@ def smtp_server(settings):
     inbox.port = controller.port
     yield inbox
     controller.stop()
+
+
+@pytest.fixture
+def build(eager, media, django_capture_on_commit_callbacks):
+    """Ask for a report and build it, as a user's request would; returns the fresh report.
+    `dossier=True` asks for a partner's whole record (`report_request_dossier`)."""
+    from cooperation.reports import services
+
+    def build(**kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            if kwargs.pop("dossier", False):
+                report, _queued = services.report_request_dossier(**kwargs)
+            else:
+                report, _queued = services.report_request(**kwargs)
+        report.refresh_from_db()
+        return report
+
+    return build

@@ -37,22 +37,6 @@ pytestmark = pytest.mark.django_db
 NOVEMBER_2022 = month_parse("2022-11")
 
 
-@pytest.fixture
-def build(eager, media, django_capture_on_commit_callbacks):
-    """Ask for a report and build it, as a user's request would; returns the fresh report."""
-
-    def build(**kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            if kwargs.pop("dossier", False):
-                report, _queued = services.report_request_dossier(**kwargs)
-            else:
-                report, _queued = services.report_request(**kwargs)
-        report.refresh_from_db()
-        return report
-
-    return build
-
-
 def collect(period=NOVEMBER_2022, audience=ReportAudience.PUBLIC, **kwargs) -> dict:
     return report_data_collect(subject=Subject(period=period, audience=audience, **kwargs))
 

@@ -23,7 +23,6 @@ from openpyxl import load_workbook
 
 from cooperation import charts, small_counts
 from cooperation.models import ReportAudience, ReportStatus, Visibility
-from cooperation.reports import services
 from cooperation.reports.periods import month_parse
 from tests import factories
 from tests.test_visibility import GROUPED_DIGITS
@@ -188,20 +187,6 @@ def outputs(scene) -> dict[str, tuple[str, bool]]:
 
 def fewer_than(*, export: bool = False) -> str:
     return small_counts.fewer_than(native_digits=not export)
-
-
-@pytest.fixture
-def build(eager, media, django_capture_on_commit_callbacks):
-    def build(**kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            if kwargs.pop("dossier", False):
-                report, _queued = services.report_request_dossier(**kwargs)
-            else:
-                report, _queued = services.report_request(**kwargs)
-        report.refresh_from_db()
-        return report
-
-    return build
 
 
 # Anonymous visitors.

@@ -212,20 +212,15 @@ def report_request_dossier(
     today: datetime.date | None = None,
 ) -> tuple[Report, bool]:
     """Ask for a partner's whole record, from its earliest dated fact to today."""
-    report_audience_check(partner=partner, audience=audience, organisation=organisation)
-    today = today or timezone.localdate()
-    start = whole_record_start(
-        partner=partner, audience=audience, organisation=organisation, as_of=today
-    )
-    return report_request(
-        period=Period(start, today),
+    return _report_request_about_partner(
+        scope=WHOLE_RECORD,
+        partner=partner,
         audience=audience,
         organisation=organisation,
-        partner=partner,
         requested_by=requested_by,
         rebuild=rebuild,
         language=language,
-        parameters={"scope": WHOLE_RECORD},
+        today=today,
     )
 
 
@@ -242,10 +237,43 @@ def report_request_brief(
     """Ask for a partner's brief: from the day of the last meeting with it that the audience
     may see to today (`selectors.brief`), or its whole record when there is none. Asking again
     the same day, with no newer meeting, returns the same report."""
+    return _report_request_about_partner(
+        scope=SINCE_LAST_MEETING,
+        partner=partner,
+        audience=audience,
+        organisation=organisation,
+        requested_by=requested_by,
+        rebuild=rebuild,
+        language=language,
+        today=today,
+    )
+
+
+def _report_request_about_partner(
+    *,
+    scope: str,
+    partner: Partner,
+    audience: str,
+    organisation: Partner | None,
+    requested_by,
+    rebuild: bool,
+    language: str,
+    today: datetime.date | None,
+) -> tuple[Report, bool]:
+    """Ask for a report about one partner that runs to today: its brief (`SINCE_LAST_MEETING`)
+    from the day of the last meeting with it the audience may see, or its dossier
+    (`WHOLE_RECORD`); a brief with no such meeting starts where the dossier does, at the
+    partner's earliest dated fact."""
     report_audience_check(partner=partner, audience=audience, organisation=organisation)
     today = today or timezone.localdate()
-    viewer = visibility.audience_viewer(audience, organisation.pk if organisation else None)
-    meeting = last_meeting_get(viewer=viewer, partner=partner, today=today)
+    parameters: dict = {"scope": scope}
+    kind = ""
+    meeting = None
+    if scope == SINCE_LAST_MEETING:
+        viewer = visibility.audience_viewer(audience, organisation.pk if organisation else None)
+        meeting = last_meeting_get(viewer=viewer, partner=partner, today=today)
+        parameters["meeting"] = meeting.pk if meeting else None
+        kind = ReportKind.BRIEF
     if meeting is not None and meeting.date is not None:
         start = meeting.date
     else:
@@ -260,8 +288,8 @@ def report_request_brief(
         requested_by=requested_by,
         rebuild=rebuild,
         language=language,
-        parameters={"scope": SINCE_LAST_MEETING, "meeting": meeting.pk if meeting else None},
-        kind=ReportKind.BRIEF,
+        parameters=parameters,
+        kind=kind,
     )
 
 

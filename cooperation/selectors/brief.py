@@ -8,7 +8,9 @@ whole record. Only dated records are placed in the window (an undated one cannot
 
 Every section is one query through `cooperation.visibility`, holding at most `LISTED`
 rows and the section's total (a window count), so the brief costs the same number of
-queries for a partner with three commitments and one with thirty thousand.
+queries for a partner with three commitments and one with thirty thousand. The overdue and
+due-soon sections read only their rows: their totals come, with the open and stale ones,
+from one aggregate over the partner's commitments (`follow_up_counts`, as on the dashboard).
 """
 
 from __future__ import annotations
@@ -152,6 +154,11 @@ def _with_total(queryset: QuerySet[Any]) -> QuerySet[Any]:
 def _section(queryset: QuerySet[Any], table_url: str = "") -> BriefSection:
     rows = list(queryset[:LISTED])
     return BriefSection(rows=rows, total=rows[0].total if rows else 0, table_url=table_url)
+
+
+def _counted_section(queryset: QuerySet[Any], total: int, table_url: str = "") -> BriefSection:
+    """A section whose total another query counted: only its first rows are read here."""
+    return BriefSection(rows=list(queryset[:LISTED]), total=total, table_url=table_url)
 
 
 def _shown_flag(viewer: Viewer | None, model: type, prefix: str) -> ExpressionWrapper:
@@ -306,13 +313,6 @@ def _quotes(
     return section
 
 
-def _follow_up_totals(
-    viewer: Viewer | None, partner: Partner, today: datetime.date
-) -> dict[str, int]:
-    """How many of the partner's commitments are open, overdue, due soon and stale today."""
-    return follow_up_counts(_commitments(viewer, partner), today)
-
-
 def partner_brief(*, viewer: Viewer | None, partner: Partner, today: datetime.date) -> PartnerBrief:
     """What happened with `partner` since the last meeting with it the viewer may see (its
     whole record when there is none), and what is open, overdue or due soon today."""
@@ -329,7 +329,7 @@ def partner_brief(*, viewer: Viewer | None, partner: Partner, today: datetime.da
     due_soon = _commitment_rows(viewer, commitments.filter(due_soon_q(today)), today).order_by(
         "target_date", "title", "pk"
     )
-    totals = _follow_up_totals(viewer, partner, today)
+    totals = follow_up_counts(commitments, today)
     commitment_table = "cooperation:commitment-list"
     return PartnerBrief(
         partner=partner,
@@ -342,11 +342,14 @@ def partner_brief(*, viewer: Viewer | None, partner: Partner, today: datetime.da
         complaint_counts=_complaint_counts(viewer, partner, since, today),
         milestones=_milestones(viewer, partner, since, today),
         quotes=_quotes(viewer, partner, since, today),
-        overdue=_section(
-            _with_total(overdue), _table(commitment_table, partner=partner.slug, state="overdue")
+        overdue=_counted_section(
+            overdue,
+            totals["overdue"],
+            _table(commitment_table, partner=partner.slug, state="overdue"),
         ),
-        due_soon=_section(
-            _with_total(due_soon),
+        due_soon=_counted_section(
+            due_soon,
+            totals["due_soon"],
             _table(commitment_table, partner=partner.slug, state="due_soon"),
         ),
         open_total=totals["open"],
