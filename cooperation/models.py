@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from cooperation import small_counts
+from cooperation.change_sets import ChangeSetMember
 from cooperation.constraints import OneQueryChecks
 from cooperation.dates import format_day, format_period, format_uncertain_date
 from cooperation.numerals import native_digits
@@ -122,7 +123,7 @@ class CitedRecord(VisibleRecord):
     """A fact users browse: public or internal, cited, with a change history."""
 
     citations = GenericRelation("cooperation.Citation")
-    history = HistoricalRecords(inherit=True)
+    history = HistoricalRecords(inherit=True, bases=[ChangeSetMember])
 
     class Meta:
         abstract = True
@@ -184,7 +185,7 @@ class Topic(models.Model):
     language = written_in()
     name_en, name_fr, name_km = translations_of(name)
     description_en, description_fr, description_km = translations_of(description)
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[ChangeSetMember])
 
     translated_fields = ["name", "description"]
 
@@ -232,7 +233,7 @@ class Source(VisibleRecord):
         blank=True,
         help_text=_("What the document leaves out, and how the title was chosen."),
     )
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[ChangeSetMember])
 
     class Meta:
         ordering = ["title"]
@@ -687,7 +688,7 @@ class CommitmentUpdate(UncertainDate):
     )
     passage = models.TextField(_("passage"), help_text=_("The source's words, verbatim."))
     recorded_at = models.DateTimeField(_("recorded"), default=timezone.now, db_index=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[ChangeSetMember])
 
     objects = RestrictedQuerySet.as_manager()
 
@@ -879,7 +880,7 @@ class Citation(models.Model):
     )
     object_id = models.PositiveBigIntegerField(_("record id"))
     record = GenericForeignKey("content_type", "object_id")
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[ChangeSetMember])
 
     objects = RestrictedQuerySet.as_manager()
 
@@ -1129,7 +1130,7 @@ class Membership(models.Model):
         related_name="memberships",
         verbose_name=_("organisation"),
     )
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[ChangeSetMember])
 
     objects = RestrictedQuerySet.as_manager()
 

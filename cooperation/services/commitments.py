@@ -9,6 +9,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from cooperation.change_sets import change_set
 from cooperation.models import (
     Commitment,
     CommitmentStatus,
@@ -70,6 +71,7 @@ def commitment_refresh_status(
     return commitment
 
 
+@change_set()
 @transaction.atomic
 def commitment_add_update(
     *,
@@ -85,6 +87,7 @@ def commitment_add_update(
     return update
 
 
+@change_set()
 @transaction.atomic
 def meeting_create_with_commitments(
     *,
@@ -92,8 +95,8 @@ def meeting_create_with_commitments(
     commitments: Sequence[MeetingCommitmentData] = (),
     **data: Unpack[MeetingData],
 ) -> Meeting:
-    """Record a meeting and the commitments made at it, all or nothing, as the admin's meeting
-    form with its commitment rows does. An error in the meeting is keyed by its field, one in
+    """Record a meeting and the commitments made at it, all or nothing and as one change, as
+    the admin's meeting form with its commitment rows does. An error in the meeting is keyed by its field, one in
     a commitment by `commitments.<index>.<field>`; nothing is written if there is any."""
     errors: dict[str, list[str]] = {}
     try:

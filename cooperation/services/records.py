@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
+from cooperation.change_sets import change_set
 from cooperation.services.citations import CitationInput, citations_add
 from cooperation.services.writing import (
     fields_check,
@@ -42,9 +43,9 @@ def record_save(
     user: AbstractBaseUser | None = None,
 ) -> RecordT:
     """Validate and save a record as it stands, new or changed, set the links named in `m2m`
-    and add `citations`, in one transaction. A broken rule raises one ValidationError keyed by
-    the fields at fault (a required link left empty among them) and writes nothing; the history
-    rows name `user`."""
+    and add `citations`, in one transaction and one change (`cooperation.change_sets`). A
+    broken rule raises one ValidationError keyed by the fields at fault (a required link left
+    empty among them) and writes nothing; the history rows name `user`."""
     links = {name: list(values) for name, values in (m2m or {}).items()}
     errors = _links_errors(model=type(record), links=links, adding=record._state.adding)
     try:
@@ -55,7 +56,7 @@ def record_save(
         raise ValidationError(errors)
     history_attribute(instance=record, user=user)
     adding = record._state.adding
-    with transaction.atomic():
+    with transaction.atomic(), change_set():
         record.save()
         # In field order, as the admin's form saves them: each change is a history row. A new
         # record has no links yet, so an empty list needs no query.
@@ -95,7 +96,7 @@ def record_update(
     fields, m2m, citations = _data_split(model=type(record), data=changes)
     for name, value in fields.items():
         setattr(record, name, value)
-    with transaction.atomic():
+    with transaction.atomic(), change_set():
         record_save(record=record, m2m=m2m, user=user)
         if citations is not None:
             citations_add(record=record, citations=citations, replace=True, user=user)
@@ -106,4 +107,5 @@ def record_update(
 def record_delete(*, record: models.Model, user: AbstractBaseUser | None = None) -> None:
     """Delete a record, its history row attributed to `user`. A record that others still cite
     is refused with a ProtectedError naming them (see `cooperation.admin_protection`)."""
-    instance_delete(instance=record, user=user)
+    with change_set():
+        instance_delete(instance=record, user=user)
