@@ -18,9 +18,18 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from cooperation import models, services, translations, visibility
+from cooperation.admin_editing import (
+    CiteFromSourceMixin,
+    CommitmentAtMeetingForm,
+    CommitmentAtMeetingFormSet,
+    restrict_sources,
+)
 from cooperation.admin_imports import ImportAdminMixin
 from cooperation.admin_lockouts import unlock_sign_in
+from cooperation.admin_passages import CitationForm, CommitmentUpdateForm
 from cooperation.admin_protection import ProtectCitedAdminMixin
+from cooperation.change_sets import change_set
+from cooperation.changes import ChangeSetHistoryMixin
 
 admin.site.site_header = _("Concord administration")
 admin.site.site_title = _("Concord")
@@ -195,6 +204,7 @@ class SharingMixin:
 
 class CitationInline(GenericStackedInline):
     model = models.Citation
+    form = CitationForm
     extra = 0
     min_num = 0
     fields = ["source", "passage", "quoted_person"]
@@ -204,27 +214,83 @@ class CitationInline(GenericStackedInline):
 
 
 class CommitmentInline(SharingMixin, admin.StackedInline):
+    """A commitment made at the meeting, complete from the meeting's form: what was pledged,
+    by whom to whom, when it is due, where it stands and the passage it rests on."""
+
     model = models.Commitment
+    form = CommitmentAtMeetingForm
+    formset = CommitmentAtMeetingFormSet
     fk_name = "meeting"
     extra = 0
     fields = [
         ("title", "kind"),
+        "description",
         ("made_by", "made_by_person"),
         "made_to",
         ("date", "date_precision", "date_inferred"),
         "target_date",
         "topics",
+        "first_status",
+        "cite_source",
+        "cite_passage",
         ("visibility", "owner"),
     ]
     autocomplete_fields = ["made_by", "made_by_person", "made_to", "topics"]
     show_change_link = True
 
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        restrict_sources(formset, request.user)
+        # A new row is kept by the editor's organisation, as a new record is.
+        organisations = sorted(visibility.organisation_ids(request.user))
+        owner = formset.form.base_fields.get("owner")
+        if owner is not None and organisations and not visibility.sees_everything(request.user):
+            owner.initial = organisations[0]
+        return formset
 
-class CommitmentUpdateInline(admin.TabularInline):
+
+class CommitmentUpdateInline(admin.StackedInline):
+    """The status history, one entry under another in the order that decides the status
+    (undated first, then by date, the last deciding), each marked with its place in it."""
+
     model = models.CommitmentUpdate
+    form = CommitmentUpdateForm
     extra = 0
-    fields = ["date", "date_precision", "date_inferred", "status", "note", "source", "passage"]
+    # What an editor writes in a new entry; `commitment_add_update` takes these.
+    entry_fields = [
+        "date",
+        "date_precision",
+        "date_inferred",
+        "status",
+        "note",
+        "source",
+        "passage",
+    ]
+    fields = [
+        "place_in_history",
+        ("date", "date_precision", "date_inferred"),
+        "status",
+        "note",
+        "source",
+        "passage",
+    ]
+    readonly_fields = ["place_in_history"]
     autocomplete_fields = ["source"]
+    verbose_name_plural = _("status history (the last entry decides the status)")
+
+    def get_queryset(self, request):
+        # The model's own order is the one that decides the status.
+        return services.commitments.with_deciding_mark(updates=super().get_queryset(request))
+
+    @admin.display(description=_("place in the history"))
+    def place_in_history(self, update):
+        if update.pk is None:
+            return _("Placed by its date when saved: an undated entry goes first.")
+        if update.decides_status:
+            return _("Decides the status")
+        if update.date is None:
+            return _("Undated: listed before the dated entries, so it does not decide the status.")
+        return _("History: a later entry decides the status.")
 
     def has_change_permission(self, request, obj=None):
         # The history is append-only: corrections are new entries.
@@ -243,8 +309,17 @@ def form_links(form) -> dict:
     }
 
 
-class ServiceAdmin(SimpleHistoryAdmin):
-    """Writes through the services, each change attributed to the signed-in user."""
+class ServiceAdmin(ChangeSetHistoryMixin, SimpleHistoryAdmin):
+    """Writes through the services, each change attributed to the signed-in user; one save of
+    a form, with all its inline rows, is one change (`cooperation.change_sets`)."""
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        with change_set():
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        with change_set():
+            return super().delete_view(request, object_id, extra_context)
 
     def links_to_save(self, request, form) -> dict:
         return form_links(form)
@@ -265,14 +340,21 @@ class ServiceAdmin(SimpleHistoryAdmin):
             services.record_delete(record=obj, user=request.user)
         for row in formset.saved_forms:
             links = self.links_to_save(request, row)
-            services.record_save(record=row.instance, m2m=links, user=request.user)
+            citations = row.citations_to_add() if hasattr(row, "citations_to_add") else []
+            services.record_save(
+                record=row.instance, m2m=links, citations=citations, user=request.user
+            )
+            update = row.first_update() if hasattr(row, "first_update") else None
+            if update:
+                services.commitment_add_update(commitment=row.instance, user=request.user, **update)
 
     def delete_model(self, request, obj):
         services.record_delete(record=obj, user=request.user)
 
 
-class RecordAdmin(SharingMixin, ServiceAdmin):
-    """Shared defaults: sharing by organisation, citations inline, timestamps read-only."""
+class RecordAdmin(CiteFromSourceMixin, SharingMixin, ServiceAdmin):
+    """Shared defaults: sharing by organisation, citations inline, timestamps read-only, and a
+    new record begun from passages chosen on a source's page."""
 
     inlines = [CitationInline]
     readonly_fields = ["created_at", "updated_at"]
@@ -394,7 +476,13 @@ class CommitmentAdmin(TranslationsAdminMixin, ImportAdminMixin, RecordAdmin):
             _("Status"),
             {
                 "fields": ["status"],
-                "description": _("The status follows the latest entry in the history below."),
+                "description": _(
+                    "The status is that of the latest entry in the status history below. "
+                    "Undated entries come first, then dated ones from the earliest date to "
+                    "the latest (a month or a year counts from its first day), and entries of "
+                    "the same date in the order they were recorded. An undated entry, or one "
+                    "dated before the latest, is kept as history and leaves the status as it is."
+                ),
             },
         ),
         PLAN_FIELDSET,
@@ -405,16 +493,35 @@ class CommitmentAdmin(TranslationsAdminMixin, ImportAdminMixin, RecordAdmin):
             return super().save_formset(request, form, formset, change)
         formset.save(commit=False)
         # The history is append-only (the inline allows neither change nor deletion).
-        for row in formset.saved_forms:
+        # The new entries are kept on the formset for save_related to explain.
+        formset.added_updates = [
             services.commitment_add_update(
                 commitment=form.instance,
                 user=request.user,
-                **{name: row.cleaned_data[name] for name in CommitmentUpdateInline.fields},
+                **{name: row.cleaned_data[name] for name in CommitmentUpdateInline.entry_fields},
             )
+            for row in formset.saved_forms
+        ]
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        services.commitment_refresh_status(commitment=form.instance, user=request.user)
+        commitment = services.commitment_refresh_status(commitment=form.instance, user=request.user)
+        self.warn_of_entries_kept_as_history(request, commitment, formsets)
+
+    def warn_of_entries_kept_as_history(self, request, commitment, formsets) -> None:
+        """A warning for each new entry that does not decide the status, saying why, beside
+        the admin's message that the commitment was saved."""
+        deciding = services.commitments.commitment_deciding_update(commitment=commitment)
+        for formset in formsets:
+            for update in getattr(formset, "added_updates", ()):
+                reason = services.commitments.update_placement(update=update, deciding=deciding)
+                if reason:
+                    message = _("The new entry “%(entry)s” does not change the status. %(reason)s")
+                    self.message_user(
+                        request,
+                        message % {"entry": update, "reason": reason},
+                        level="warning",
+                    )
 
 
 @admin.register(models.ComplaintCount)

@@ -844,13 +844,16 @@ class Milestone(CitedRecord, UncertainDate, PlanClassified):
 
 
 def check_passage_in_source(source: Source | None, passage: str) -> None:
-    """Refuse a passage that is not, word for word, in its source's text."""
+    """Refuse a passage that is not, word for word, in its source's text; the refusal names
+    the source and, when the words are close to some of the source's, says what differs and
+    gives the source's words (`cooperation.passages`)."""
+    from cooperation import passages
+
     if source is None or not passage:
         return
-    if " ".join(passage.split()) not in " ".join(source.text.split()):
-        raise ValidationError(
-            {"passage": _("Passage: these words do not appear verbatim in the source.")}
-        )
+    if not passages.is_verbatim(source.text, passage):
+        closest = passages.closest_passage(source.text, passage)
+        raise ValidationError({"passage": passages.refusal_message(source.title, closest)})
 
 
 CITABLE_MODELS = ("partner", "person", "meeting", "commitment", "complaintcount", "milestone")
@@ -894,8 +897,10 @@ class Citation(models.Model):
         ]
 
     def __str__(self):
+        from cooperation.passages import quoted
+
         excerpt = self.passage if len(self.passage) <= 80 else self.passage[:77] + "…"
-        return f"“{excerpt}” — {self.source}"
+        return f"{quoted(excerpt)} — {self.source}"
 
     def clean(self):
         check_passage_in_source(getattr(self, "source", None), self.passage)

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from cooperation import feeds, following_views, views
+from cooperation import citing, feeds, following_views, views
 
 app_name = "cooperation"
 
@@ -21,6 +21,8 @@ urlpatterns = [
     path("milestones/<slug:slug>/", views.milestone_detail, name="milestone-detail"),
     path("coverage/", views.coverage, name="coverage"),
     path("sources/<int:pk>/", views.source_detail, name="source-detail"),
+    path("sources/<int:pk>/cite/", citing.cite, name="source-cite"),
+    path("sources/<int:pk>/cite/existing/", citing.cite_existing, name="source-cite-existing"),
     path("search/", views.search, name="search"),
     path("account/", views.account, name="account"),
     path("following/", following_views.following_page, name="following"),

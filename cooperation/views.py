@@ -13,7 +13,7 @@ from django_filters.views import FilterView
 from django_tables2 import RequestConfig, SingleTableMixin
 from django_tables2.export import TableExport
 
-from cooperation import charts, exports, imports, languages, selectors, visibility
+from cooperation import charts, citing, exports, imports, languages, selectors, visibility
 from cooperation import search as search_module
 from cooperation.cache import anonymous_page_cache, lazy
 from cooperation.filtersets import (
@@ -302,14 +302,17 @@ def partner_detail(request, slug):
     return render(request, "cooperation/partner_detail.html", context)
 
 
-def source_detail(request, pk):
-    """A source's text with the passages records cite marked, and what cites them."""
+def source_detail(request, pk, cite_panel=None):
+    """A source's text with the passages records cite marked, and what cites them; for editors,
+    the "Cite a passage" panel (`cooperation.citing`, which gives its own when it shows the
+    page again)."""
     detail = _record_get(selectors.source_get, Source, user=request.user, pk=pk)
     text = highlight_passages(detail.record.text, detail.citations + detail["updates"])
     for item in detail["citing"]:
         for passage in item.passages:
             passage.paragraph = text.paragraphs.get(passage_anchor(passage))
-    return _detail_render(request, detail, name="source", highlighted=text.html)
+    panel = cite_panel or citing.panel_context(user=request.user, source=detail.record)
+    return _detail_render(request, detail, name="source", highlighted=text.html, **panel)
 
 
 @login_required

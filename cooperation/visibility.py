@@ -307,6 +307,16 @@ def widest_audience(viewer: Viewer | None, about: Any = None) -> tuple[str, int 
     return ReportAudience.PUBLIC, None
 
 
+def restrict_editable(queryset: QuerySet, viewer: Viewer | None) -> QuerySet:
+    """`may_edit` as a query: the records of `queryset` this viewer may change — what they
+    may see, less the public records their organisations do not own."""
+    records = restrict(queryset, viewer)
+    if _standing(viewer).everything or queryset.model is Topic:
+        return records
+    owned = Q(owner__in=organisation_ids(viewer))
+    return records.filter(~Q(visibility=Visibility.PUBLIC) | owned)
+
+
 def may_edit(viewer: Viewer | None, record: Any) -> bool:
     """Whether an editor may change this loaded record: one their organisation owns, or a
     shared record that involves it. Administrators may change every record; topics are

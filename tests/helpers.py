@@ -30,3 +30,17 @@ def assert_pdf_shows(report: Report, expected) -> None:
     text = pdf_text(report)
     for wanted in expected:
         assert wanted in text, wanted
+
+
+# The admin's prefix for the citations inline of any record.
+CITATIONS = "cooperation-citation-content_type-object_id"
+
+
+def management(prefix: str, total: int = 0, initial: int = 0) -> dict:
+    """The management form of an admin inline formset, as a POST carries it."""
+    return {
+        f"{prefix}-TOTAL_FORMS": str(total),
+        f"{prefix}-INITIAL_FORMS": str(initial),
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "1000",
+    }

@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from cooperation import models
 from tests import factories
+from tests.helpers import CITATIONS, management
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +22,6 @@ ADMIN_MODELS = [
     "citation",
     "report",
 ]
-CITATIONS = "cooperation-citation-content_type-object_id"
 
 
 @pytest.fixture
@@ -29,15 +29,6 @@ def admin_client(client, db):
     user = get_user_model().objects.create_superuser("editor-in-chief", password="x" * 20)
     client.force_login(user)
     return client
-
-
-def management(prefix, total=0):
-    return {
-        f"{prefix}-TOTAL_FORMS": str(total),
-        f"{prefix}-INITIAL_FORMS": "0",
-        f"{prefix}-MIN_NUM_FORMS": "0",
-        f"{prefix}-MAX_NUM_FORMS": "1000",
-    }
 
 
 @pytest.mark.parametrize("model", ADMIN_MODELS)
@@ -131,7 +122,7 @@ def test_admin_refuses_a_passage_not_in_the_source(admin_client):
     }
     response = admin_client.post(url, data)
     assert response.status_code == 200
-    assert "do not appear verbatim in the source" in response.content.decode()
+    assert f"do not appear verbatim in “{source.title}”" in response.content.decode()
     assert not models.Citation.objects.exists()
 
 

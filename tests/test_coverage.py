@@ -443,7 +443,11 @@ def test_the_import_reads_a_pillar_and_a_blank_one(seed):
             "prosecution, partnership.",
         ),
         ("rescue", "", "row 2, column pillar: “rescue” is not one of"),
-        ("", "A note alone.", "row 2: Why this pillar: choose the pillar the note explains"),
+        (
+            "",
+            "A note alone.",
+            "row 2, column pillar_note: Why this pillar: choose the pillar the note explains",
+        ),
     ],
 )
 def test_the_import_refuses_an_unknown_pillar_or_a_note_without_one(seed, pillar, note, message):

@@ -229,6 +229,67 @@ def test_hostile_filter_and_search_input_gives_a_page_not_a_500(url_name, viewer
     print(f"fuzzed {url}: {COUNTS['fuzzed requests']} requests so far")
 
 
+CITE_FIELDS = [
+    "passage-TOTAL_FORMS",
+    "passage-0-words",
+    "passage-0-start",
+    "passage-0-end",
+    "passage-0-role",
+    "action",
+    "kind",
+    "q",
+    "record",
+    "person",
+]
+
+
+@pytest.mark.parametrize(
+    "url_name", ["cooperation:source-cite", "cooperation:source-cite-existing"]
+)
+def test_hostile_citing_input_gives_a_page_not_a_500(url_name, db):
+    """The "Cite a passage" panel and the existing-record page (cooperation/citing.py), as an
+    editor: whatever a field holds, a page or a refusal, and nothing cited but the source's
+    words."""
+    from cooperation.roles import EDITOR
+
+    client = Client()
+    client.force_login(factories.user_with_role("hostile-editor", EDITOR))
+    source = factories.SourceFactory(text="The ministry met its partners and agreed.")
+    meeting = factories.MeetingFactory()
+    url = reverse(url_name, args=[source.pk])
+    valid = {
+        "passage-TOTAL_FORMS": "1",
+        "passage-INITIAL_FORMS": "0",
+        "passage-0-words": "The ministry met",
+        "passage-0-role": "quote",
+        "passage-0-start": "0",
+        "passage-0-end": "16",
+        "action": "meeting",
+        "kind": "meeting",
+        "record": str(meeting.pk),
+    }
+
+    @settings(
+        max_examples=40,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+    @given(field=st.sampled_from(CITE_FIELDS), value=HOSTILE_TEXT, post=st.booleans())
+    @example(field="passage-0-start", value="9" * 400, post=True)
+    @example(field="passage-TOTAL_FORMS", value="99999999999", post=True)
+    @example(field="record", value="0x7fffffffffffffff", post=True)
+    def request_survives(field, value, post):
+        send = client.post if post else client.get
+        response = send(url, {**valid, field: value})
+        COUNTS["fuzzed requests"] += 1
+        assert response.status_code in (200, 302, 400, 403, 405), (field, value[:80])
+
+    request_survives()
+    for citation in models.Citation.objects.all():  # whatever was cited, the source holds it
+        assert " ".join(citation.passage.split()) in source.text
+        assert citation.quoted_person is None  # no person was ever named for a quote
+
+
 def test_hostile_input_in_the_sign_in_form_gives_a_page(client, db):
     for value in ["' OR '1'='1", "x" * 10_000, "\x00admin", "admin'--"]:
         response = client.post(reverse("login"), {"username": value, "password": value})

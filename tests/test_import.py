@@ -239,8 +239,9 @@ def test_provenance_existing_source_is_cited(seed):
 def test_provenance_passage_not_in_source_is_a_row_error(seed):
     rows = [["slug", "name", "kind", *CITED], ["x", "X", "ngo", SEED_SOURCE, "invented words"]]
     report = run("partner", csv_bytes(rows))
+    title = Source.objects.get(reference=SEED_SOURCE).title
     assert messages(report) == [
-        "row 2, column passage: Passage: these words do not appear verbatim in the source."
+        f"row 2, column passage: Passage: these words do not appear verbatim in “{title}”."
     ]
 
 

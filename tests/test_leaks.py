@@ -280,3 +280,26 @@ def test_internal_report_file_is_not_served_to_anonymous_visitors(client, report
         assert leaks_in(text), "the internal report should contain the internal records"
     for url, response, _ in walk(client, [f"/reports/{r.pk}/download/" for r in internal]):
         assert response.status_code == 404, url
+
+
+def test_citing_pages_send_visitors_to_sign_in_and_hide_sources_from_other_editors(client, records):
+    """The walk reaches the citing pages (cooperation/citing.py): visitors are sent to sign in,
+    and an editor of another organisation finds an internal source's as missing as the source."""
+    from django.test import Client
+
+    from cooperation.roles import EDITOR
+
+    internal = records["internal_source"]
+    urls = [url for url in concrete_urls() if url.startswith(f"/sources/{internal.pk}/cite/")]
+    assert len(urls) == 2, urls
+    for url in urls:
+        for response in (client.get(url), client.post(url)):
+            assert response.status_code == 302, url
+            assert response["Location"].startswith("/accounts/login/?next="), url
+    editor = Client()
+    editor.force_login(
+        factories.user_with_role("walk-editor", EDITOR, organisations=[records["public_partner"]])
+    )
+    for url in urls:
+        assert editor.post(url, {"action": "meeting"}).status_code == 404, url
+        assert leaks_in(editor.get(url).content.decode()) == [], url

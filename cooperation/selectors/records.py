@@ -47,6 +47,7 @@ from cooperation.models import (
     stale_q,
 )
 from cooperation.selectors.citations import Detail, record_detail
+from cooperation.services.commitments import with_deciding_mark
 from cooperation.visibility import Viewer
 
 QS = TypeVar("QS", bound=QuerySet)
@@ -184,11 +185,15 @@ def meeting_get(*, user: Viewer | None, slug: str) -> Detail:
 def commitment_get(*, user: Viewer | None, pk: int) -> Detail:
     """A commitment with its visible partners, meeting and status history.
 
-    History entries whose source the user may not see keep their status and date but
-    lose the passage. Raises Commitment.DoesNotExist when there is none the user may see.
+    The history is in the order that decides the status (undated entries first, the last
+    deciding), each entry marked `decides_status`. Entries whose source the user may not see
+    keep their status and date but lose the passage. Raises Commitment.DoesNotExist when
+    there is none the user may see.
     """
     updates = visibility.with_shown(
-        CommitmentUpdate.objects.select_related("source"), user, "source"
+        with_deciding_mark(updates=CommitmentUpdate.objects.select_related("source")),
+        user,
+        "source",
     )
     commitment = (
         visibility.with_shown(
