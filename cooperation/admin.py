@@ -257,15 +257,7 @@ class CommitmentUpdateInline(admin.StackedInline):
     form = CommitmentUpdateForm
     extra = 0
     # What an editor writes in a new entry; `commitment_add_update` takes these.
-    entry_fields = [
-        "date",
-        "date_precision",
-        "date_inferred",
-        "status",
-        "note",
-        "source",
-        "passage",
-    ]
+    entry_fields = CommitmentUpdateForm.Meta.fields
     fields = [
         "place_in_history",
         ("date", "date_precision", "date_inferred"),

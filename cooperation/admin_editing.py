@@ -198,6 +198,13 @@ class CiteFromSourceMixin:
         return request._concord_cited
 
     def _prefilled_rows(self, request, inline) -> list[dict]:
+        # Asked for by the inline instances and again by their formsets: worked out once.
+        cache = request.__dict__.setdefault("_concord_prefilled_rows", {})
+        if inline.model not in cache:
+            cache[inline.model] = self._rows_for(request, inline)
+        return cache[inline.model]
+
+    def _rows_for(self, request, inline) -> list[dict]:
         source, passages = self._prefill(request)
         if source is None:
             return []

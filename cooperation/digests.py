@@ -297,25 +297,21 @@ def digest_compose(
             _dated_line,
             _list_url("commitment-list", partner=one_partner),
         ),
-        _section(
-            "meetings",
-            gettext("New meetings"),
-            Meeting.objects.visible_to(user)
-            .filter(scope.linked_q(Meeting))
-            .filter(new)
-            .order_by("-created_at", "pk"),
-            _dated_line,
-            _list_url("meeting-list", partner=one_partner),
-        ),
-        _section(
-            "milestones",
-            gettext("New milestones"),
-            Milestone.objects.visible_to(user)
-            .filter(scope.linked_q(Milestone))
-            .filter(new)
-            .order_by("-created_at", "pk"),
-            _dated_line,
-            _list_url("milestone-list", partner=one_partner),
+        *(
+            _section(
+                key,
+                title,
+                model.objects.visible_to(user)
+                .filter(scope.linked_q(model))
+                .filter(new)
+                .order_by("-created_at", "pk"),
+                _dated_line,
+                _list_url(list_name, partner=one_partner),
+            )
+            for key, title, model, list_name in (
+                ("meetings", gettext("New meetings"), Meeting, "meeting-list"),
+                ("milestones", gettext("New milestones"), Milestone, "milestone-list"),
+            )
         ),
         _section(
             "complaints",
