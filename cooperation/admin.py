@@ -256,8 +256,9 @@ class CommitmentUpdateInline(admin.StackedInline):
     model = models.CommitmentUpdate
     form = CommitmentUpdateForm
     extra = 0
-    # What an editor writes in a new entry; `commitment_add_update` takes these.
-    entry_fields = CommitmentUpdateForm.Meta.fields
+    # What an editor writes in a new entry; `commitment_add_update` takes these. A copy: an
+    # inline formset appends its foreign key to its form's field list.
+    entry_fields = tuple(CommitmentUpdateForm.Meta.fields)
     fields = [
         "place_in_history",
         ("date", "date_precision", "date_inferred"),
